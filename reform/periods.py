@@ -1,0 +1,54 @@
+"""Reporting periods: ten-day periods (旬) and months, identified by their last day."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+TENDAY_NAMES = {1: "上旬", 2: "中旬", 3: "下旬"}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: date
+    end: date
+    kind: str  # "tenday" or "month"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.end.year}年{self.end.month}月"
+        part = 1 if self.start.day == 1 else (2 if self.start.day == 11 else 3)
+        return f"{self.end.year}年{self.end.month}月{TENDAY_NAMES[part]}"
+
+    def next(self) -> Period:
+        return period_of(self.end + timedelta(days=1), self.kind)
+
+    def previous(self) -> Period:
+        return period_of(self.start - timedelta(days=1), self.kind)
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def period_of(day: date, kind: str = "tenday") -> Period:
+    """Return the period containing ``day``."""
+    if kind == "month":
+        return Period(date(day.year, day.month, 1), month_end(day.year, day.month), "month")
+    if kind != "tenday":
+        raise ValueError(f"unknown period kind {kind!r}")
+    if day.day <= 10:
+        return Period(date(day.year, day.month, 1), date(day.year, day.month, 10), "tenday")
+    if day.day <= 20:
+        return Period(date(day.year, day.month, 11), date(day.year, day.month, 20), "tenday")
+    return Period(date(day.year, day.month, 21), month_end(day.year, day.month), "tenday")
+
+
+def last_periods(day: date, count: int, kind: str = "tenday") -> list[Period]:
+    """Return the ``count`` periods ending with the one containing ``day``, oldest first."""
+    periods = [period_of(day, kind)]
+    while len(periods) < count:
+        periods.append(periods[-1].previous())
+    return list(reversed(periods))

@@ -1,0 +1,312 @@
+"""Reads behind the task API, in a fixed number of queries whatever the page size.
+
+The task list is built from ``.values()`` rows and plain dicts: a 500-row page is one query for the
+rows, one for the cooperating units and nothing per row. ``allowed_transitions`` comes from the real
+``services.allowed_transitions``, asked once per distinct (state, lead unit) on the page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.access import get_visible_task, visible_tasks
+
+from .. import services
+from ..models import (
+    CorrectionOrder,
+    EvaluationCriterion,
+    ExtensionRequest,
+    Instruction,
+    Notice,
+    OrgUnit,
+    ProblemReport,
+    Task,
+)
+from ..selectors import task_ancestors
+from ..workflow import Status
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+TASK_VALUES = (
+    "id",
+    "code",
+    "sort_key",
+    "title",
+    "parent_id",
+    "domain__code",
+    "domain__name",
+    "is_governance",
+    "is_service",
+    "lead_unit_id",
+    "lead_unit__name",
+    "lead_unit__path",
+    "owner_name",
+    "owner__full_name",
+    "owner__username",
+    "start_date",
+    "deadline",
+    "weight",
+    "progress",
+    "status",
+    "rag",
+    "rag_reason",
+)
+STATUS_LABELS = dict(Status.choices)
+
+
+def iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    return value.isoformat()
+
+
+def number(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+class TransitionOracle:
+    """``services.allowed_transitions`` for many rows of one request without a query per row.
+
+    What the service reads of a task is its state and its lead unit's path (the user's role and unit
+    are fixed for the request), so the answer is asked once per (state, lead unit path) of a
+    stand-in task carrying exactly those. ``tests/api`` checks it against real tasks for every role.
+    """
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.cache: dict[tuple[str, str], list[str]] = {}
+
+    def __call__(self, status: str, lead_unit_path: str) -> list[str]:
+        key = (status, lead_unit_path)
+        if key not in self.cache:
+            probe = Task(status=status, lead_unit=OrgUnit(path=lead_unit_path))
+            self.cache[key] = services.allowed_transitions(actor=self.user, task=probe)
+        return self.cache[key]
+
+
+def task_list_queryset(user: User) -> QuerySet[Task]:
+    """The tasks ``user`` may see (filters and keyset pages are applied on top)."""
+    return visible_tasks(user)
+
+
+def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turn ``.values(*TASK_VALUES)`` rows into API dicts: one query for the cooperating units."""
+    ids = [r["id"] for r in rows]
+    cooperating: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if ids:
+        links = (
+            Task.cooperating_units.through.objects.filter(task_id__in=ids)
+            .order_by("orgunit__path")
+            .values_list("task_id", "orgunit_id", "orgunit__name")
+        )
+        for task_id, unit_id, unit_name in links:
+            cooperating[task_id].append({"id": unit_id, "name": unit_name})
+    oracle = TransitionOracle(user)
+    labels = {k: str(v) for k, v in STATUS_LABELS.items()}
+    return [
+        {
+            "id": r["id"],
+            "code": r["code"],
+            "title": r["title"],
+            "parent": r["parent_id"],
+            "domain": {"code": r["domain__code"], "name": r["domain__name"]},
+            "dimensions": [d for d, on in (("governance", r["is_governance"]), ("service", r["is_service"])) if on],
+            "lead_unit": {"id": r["lead_unit_id"], "name": r["lead_unit__name"]},
+            "cooperating_units": cooperating.get(r["id"], []),
+            "owner": r["owner_name"] or r["owner__full_name"] or r["owner__username"] or "",
+            "start_date": iso(r["start_date"]),
+            "deadline": iso(r["deadline"]),
+            "weight": float(r["weight"]),
+            "progress": float(r["progress"]),
+            "status": r["status"],
+            "status_label": labels[r["status"]],
+            "rag": r["rag"],
+            "rag_reason": r["rag_reason"],
+            "allowed_transitions": oracle(r["status"], r["lead_unit__path"]),
+        }
+        for r in rows
+    ]
+
+
+# --- Detail -------------------------------------------------------------------------------------
+
+
+def _ref(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.pk,
+        "code": task.code,
+        "title": task.title,
+        "status": task.status,
+        "status_label": task.status_label,
+        "rag": task.rag,
+    }
+
+
+def indicator_dicts(indicators: list[Any]) -> list[dict[str, Any]]:
+    """Indicators with their latest value and achievement; ``measurements`` must be prefetched in period order."""
+    from indicators.achievement import indicator_achievement
+
+    result = []
+    for ind in indicators:
+        measurements = list(ind.measurements.all())
+        latest = measurements[-1] if measurements else None
+        result.append(
+            {
+                "id": ind.pk,
+                "task": ind.task_id,
+                "name": ind.name,
+                "unit": ind.unit,
+                "direction": ind.direction,
+                "direction_label": ind.get_direction_display(),
+                "baseline_value": float(ind.baseline_value),
+                "baseline_date": iso(ind.baseline_date),
+                "target_value": float(ind.target_value),
+                "target_date": iso(ind.target_date),
+                "data_source": ind.data_source,
+                "period_kind": ind.period_kind,
+                "latest": None
+                if latest is None
+                else {
+                    "period_end": iso(latest.period_end),
+                    "value": float(latest.value),
+                    "source": latest.source,
+                    "reported_at": iso(latest.reported_at),
+                },
+                "achievement": None if latest is None else round(float(indicator_achievement(ind, latest.value)), 2),
+            }
+        )
+    return result
+
+
+def task_indicators(task: Task) -> list[dict[str, Any]]:
+    """The task's indicators with latest values (two queries)."""
+    from indicators.models import Indicator, Measurement
+
+    indicators = Indicator.objects.filter(task=task).order_by("id")
+    indicators = indicators.prefetch_related(
+        Prefetch("measurements", queryset=Measurement.objects.order_by("period_end"))
+    )
+    return indicator_dicts(list(indicators))
+
+
+def open_supervision(task: Task) -> dict[str, Any]:
+    """Open supervision objects of one task: model lists for the serializers (eight queries)."""
+    return {
+        "instructions": list(
+            task.instructions.exclude(state=Instruction.State.APPROVED)
+            .select_related("task", "author", "responded_by")
+            .prefetch_related(Prefetch("target_units", queryset=OrgUnit.objects.order_by("path")))
+            .order_by("-created_at", "-id")
+        ),
+        "notices": list(
+            task.notices.filter(state=Notice.State.OPEN)
+            .select_related("task", "issued_by", "lifted_by")
+            .order_by("-level", "-created_at")
+        ),
+        "corrections": list(
+            task.corrections.filter(state=CorrectionOrder.State.OPEN)
+            .select_related("task", "issued_by", "answered_by")
+            .order_by("-created_at", "-id")
+        ),
+        "extensions": list(
+            task.extensions.filter(state=ExtensionRequest.State.PENDING)
+            .select_related("task", "requested_by", "decided_by")
+            .order_by("-created_at", "-id")
+        ),
+        "problems": list(
+            task.problems.exclude(state=ProblemReport.State.RESOLVED)
+            .select_related("task", "unit", "reported_by", "responded_by")
+            .order_by("-created_at", "-id")
+        ),
+    }
+
+
+def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The detail dict of a visible task (NotFound otherwise) and its open supervision objects."""
+    task = get_visible_task(
+        user,
+        task_id,
+        Task.objects.select_related("domain", "lead_unit", "owner").prefetch_related(
+            Prefetch("cooperating_units", queryset=OrgUnit.objects.order_by("path"))
+        ),
+    )
+    criteria = list(task.criteria.order_by("id"))
+    scope = "task"
+    if not criteria:
+        scope = "domain"
+        criteria = list(EvaluationCriterion.objects.filter(domain_id=task.domain_id, task__isnull=True).order_by("id"))
+    owner = task.owner_name or (task.owner.display_name if task.owner else "")
+    data = {
+        "id": task.pk,
+        "code": task.code,
+        "title": task.title,
+        "parent": task.parent_id,
+        "domain": {"code": task.domain.code, "name": task.domain.name},
+        "dimensions": task.dimensions,
+        "lead_unit": {"id": task.lead_unit_id, "name": task.lead_unit.name},
+        "cooperating_units": [{"id": u.pk, "name": u.name} for u in task.cooperating_units.all()],
+        "owner": owner,
+        "start_date": iso(task.start_date),
+        "deadline": iso(task.deadline),
+        "weight": float(task.weight),
+        "progress": float(task.progress),
+        "status": task.status,
+        "status_label": task.status_label,
+        "rag": task.rag,
+        "rag_reason": task.rag_reason,
+        "allowed_transitions": services.allowed_transitions(actor=user, task=task),
+        "description": task.description,
+        "depth": task.depth,
+        "is_leaf": task.is_leaf,
+        "closed_at": iso(task.closed_at),
+        "updated_at": iso(task.updated_at),
+        "ancestors": [_ref(t) for t in task_ancestors(task)],
+        "children": [_ref(t) for t in task.children.order_by("sort_key")],
+        "indicators": task_indicators(task),
+        "milestones": [
+            {"id": m.pk, "title": m.title, "due_date": iso(m.due_date), "done_at": iso(m.done_at)}
+            for m in task.milestones.order_by("due_date", "id")
+        ],
+        "measures": [{"id": m.pk, "text": m.text} for m in task.measures.order_by("order", "id")],
+        "task_forces": [
+            {
+                "id": f.pk,
+                "name": f.name,
+                "members": [u.display_name for u in f.members.all()],
+                "members_text": f.members_text,
+            }
+            for f in task.task_forces.prefetch_related("members").order_by("id")
+        ],
+        "policies": [
+            {
+                "id": p.pk,
+                "title": p.title,
+                "doc_number": p.doc_number,
+                "issuer": p.issuer,
+                "issued_on": iso(p.issued_on),
+                "url": p.url,
+            }
+            for p in task.policies.order_by("issued_on", "id")
+        ],
+        "criteria": [
+            {
+                "id": c.pk,
+                "name": c.name,
+                "weight": float(c.weight),
+                "max_score": float(c.max_score),
+                "method": c.method,
+                "scope": scope,
+            }
+            for c in criteria
+        ],
+    }
+    return data, open_supervision(task)

@@ -1,0 +1,564 @@
+"""Input and output shapes of the task API.
+
+Output of the task list and detail is built as plain dicts by ``tasks_app.api.selectors`` (DRF
+serializers are too slow for 500 rows); the ``Task*`` serializers here describe those dicts for the
+schema, and a test checks every answer against the schema. The supervision objects (a handful per
+task) are serialised by the serializers below.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from indicators.models import Indicator, Measurement
+
+from .. import workflow
+from ..models import (
+    CorrectionOrder,
+    Evaluation,
+    ExtensionRequest,
+    Feedback,
+    Instruction,
+    Notice,
+    OrgUnit,
+    ProblemReport,
+    Rag,
+)
+from ..workflow import Status
+from .filters import DIMENSIONS, MAX_ID
+
+TRANSITION_CHOICES = [(name, spec["label"]) for name, spec in workflow.TRANSITIONS.items()]
+LONG_TEXT = 20000
+
+
+def person(user: Any) -> str | None:
+    """A person as the API shows them: their display name (null when nobody)."""
+    return user.display_name if user is not None else None
+
+
+@extend_schema_field({"type": "string", "nullable": True, "description": "姓名（无则为 null）"})
+class PersonField(serializers.Field):
+    """A user shown by display name (read-only)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return person(value)
+
+
+# --- References ---------------------------------------------------------------------------------
+
+
+class UnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DomainRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class TaskRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_label = serializers.CharField()
+    rag = serializers.ChoiceField(choices=Rag.choices)
+
+
+# --- Tasks (schema of the dicts built in selectors.py) ------------------------------------------
+
+
+class TaskSerializer(serializers.Serializer):
+    """A task as listed by ``/api/tasks/``."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField(help_text=gettext_lazy("点分编号，如 2.3.1"))
+    title = serializers.CharField()
+    parent = serializers.CharField(allow_null=True, help_text=gettext_lazy("上级任务编号；重大任务为 null"))
+    domain = DomainRefSerializer(help_text=gettext_lazy("改革领域：代码与名称"))
+    dimensions = serializers.ListField(
+        child=serializers.ChoiceField(choices=DIMENSIONS), help_text=gettext_lazy("治理、服务维度（可兼有）")
+    )
+    lead_unit = UnitRefSerializer()
+    cooperating_units = UnitRefSerializer(many=True)
+    owner = serializers.CharField(allow_blank=True, help_text=gettext_lazy("责任人（姓名）；未指定为空字符串"))
+    start_date = serializers.DateField(allow_null=True)
+    deadline = serializers.DateField(allow_null=True, help_text=gettext_lazy("完成时限；null 表示持续推进"))
+    weight = serializers.FloatField()
+    progress = serializers.FloatField(help_text=gettext_lazy("进度 0–100"))
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_label = serializers.CharField()
+    rag = serializers.ChoiceField(choices=Rag.choices)
+    rag_reason = serializers.CharField(allow_blank=True, help_text=gettext_lazy("亮灯原因"))
+    allowed_transitions = serializers.ListField(
+        child=serializers.ChoiceField(choices=TRANSITION_CHOICES),
+        help_text=gettext_lazy("调用者此刻可以执行的流转（POST /api/tasks/{id}/transitions/{name}/）"),
+    )
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    source_label = serializers.CharField(source="get_source_display")
+    reported_by = PersonField()
+    value = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=False)
+
+    class Meta:
+        model = Measurement
+        fields = ["id", "indicator", "period_end", "value", "evidence", "attachment", "source", "source_label"]
+        fields += ["reported_by", "reported_at"]
+
+
+class LatestValueSerializer(serializers.Serializer):
+    period_end = serializers.DateField()
+    value = serializers.FloatField()
+    source = serializers.ChoiceField(choices=Measurement.Source.choices)
+    reported_at = serializers.DateTimeField()
+
+
+class IndicatorSerializer(serializers.Serializer):
+    """An indicator with its latest value and achievement (0–120 %, direction-aware)."""
+
+    id = serializers.IntegerField()
+    task = serializers.IntegerField()
+    name = serializers.CharField()
+    unit = serializers.CharField(allow_blank=True, help_text=gettext_lazy("计量单位"))
+    direction = serializers.ChoiceField(choices=Indicator.Direction.choices)
+    direction_label = serializers.CharField()
+    baseline_value = serializers.FloatField()
+    baseline_date = serializers.DateField(allow_null=True)
+    target_value = serializers.FloatField()
+    target_date = serializers.DateField(allow_null=True)
+    data_source = serializers.CharField(allow_blank=True)
+    period_kind = serializers.ChoiceField(choices=Indicator.PeriodKind.choices)
+    latest = LatestValueSerializer(allow_null=True, help_text=gettext_lazy("最近一期实测值；尚未填报为 null"))
+    achievement = serializers.FloatField(allow_null=True, help_text=gettext_lazy("达成度 %（0–120）；无实测值为 null"))
+
+
+class MilestoneSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    due_date = serializers.DateField(allow_null=True)
+    done_at = serializers.DateField(allow_null=True)
+
+
+class MeasureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class TaskForceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    members = serializers.ListField(child=serializers.CharField())
+    members_text = serializers.CharField(allow_blank=True)
+
+
+class PolicySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    doc_number = serializers.CharField(allow_blank=True, help_text=gettext_lazy("文号"))
+    issuer = serializers.CharField(allow_blank=True)
+    issued_on = serializers.DateField(allow_null=True)
+    url = serializers.CharField(allow_blank=True)
+
+
+class CriterionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    weight = serializers.FloatField()
+    max_score = serializers.FloatField()
+    method = serializers.CharField(allow_blank=True)
+    scope = serializers.ChoiceField(
+        choices=[("task", gettext_lazy("本任务")), ("domain", gettext_lazy("领域通用"))],
+        help_text=gettext_lazy("本任务自有的标准，或沿用领域通用标准"),
+    )
+
+
+# --- Supervision objects -------------------------------------------------------------------------
+
+
+class InstructionSerializer(serializers.ModelSerializer):
+    task_code = serializers.CharField(source="task.code")
+    state_label = serializers.CharField(source="get_state_display")
+    author = PersonField()
+    responded_by = PersonField()
+    target_units = UnitRefSerializer(many=True)
+
+    class Meta:
+        model = Instruction
+        fields = ["id", "task", "task_code", "text", "due_date", "target_units", "state", "state_label", "author"]
+        fields += ["response", "responded_by", "responded_at", "review_comment", "created_at"]
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    task_code = serializers.CharField(source="task.code")
+    level_label = serializers.CharField(source="get_level_display")
+    source_label = serializers.CharField(source="get_source_display")
+    state_label = serializers.CharField(source="get_state_display")
+    issued_by = PersonField()
+    lifted_by = PersonField()
+
+    class Meta:
+        model = Notice
+        fields = ["id", "task", "task_code", "level", "level_label", "reason", "deadline", "source", "source_label"]
+        fields += ["state", "state_label", "issued_by", "lifted_by", "lifted_at", "created_at"]
+
+
+class AttachmentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, obj: Any) -> str:
+        return f"/attachments/{obj.pk}/"
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    task_code = serializers.CharField(source="task.code")
+    kind_label = serializers.CharField(source="get_kind_display")
+    unit = UnitRefSerializer()
+    submitted_by = PersonField()
+    progress = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=False)
+    attachments = AttachmentRefSerializer(many=True)
+
+    class Meta:
+        model = Feedback
+        fields = ["id", "task", "task_code", "kind", "kind_label", "period_end", "text", "progress", "unit"]
+        fields += ["submitted_by", "submitted_at", "on_time", "attachments"]
+
+
+class ProblemSerializer(serializers.ModelSerializer):
+    task_code = serializers.CharField(source="task.code")
+    state_label = serializers.CharField(source="get_state_display")
+    unit = UnitRefSerializer()
+    reported_by = PersonField()
+    responded_by = PersonField()
+
+    class Meta:
+        model = ProblemReport
+        fields = ["id", "task", "task_code", "text", "unit", "reported_by", "state", "state_label", "response"]
+        fields += ["responded_by", "responded_at", "created_at"]
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    task_code = serializers.CharField(source="task.code")
+    state_label = serializers.CharField(source="get_state_display")
+    issued_by = PersonField()
+    answered_by = PersonField()
+
+    class Meta:
+        model = CorrectionOrder
+        fields = ["id", "task", "task_code", "requirement", "due_date", "issued_by", "state", "state_label"]
+        fields += ["answer", "answered_by", "answered_at", "created_at"]
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    task_code = serializers.CharField(source="task.code")
+    state_label = serializers.CharField(source="get_state_display")
+    requested_by = PersonField()
+    decided_by = PersonField()
+
+    class Meta:
+        model = ExtensionRequest
+        fields = ["id", "task", "task_code", "old_deadline", "requested_deadline", "reason", "requested_by"]
+        fields += ["state", "state_label", "decided_by", "decided_at", "decision_comment", "created_at"]
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    task_code = serializers.CharField(source="task.code")
+    evaluator = PersonField()
+    total = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False)
+    scores = serializers.DictField(
+        child=serializers.CharField(), help_text=gettext_lazy("各项得分：评价标准 id（或 overall）→ 分数")
+    )
+
+    class Meta:
+        model = Evaluation
+        fields = ["id", "task", "task_code", "period_end", "scores", "total", "grade", "evaluator", "comment"]
+        fields += ["created_at"]
+
+
+class OpenSupervisionSerializer(serializers.Serializer):
+    instructions = InstructionSerializer(many=True, help_text=gettext_lazy("未落实的批示"))
+    notices = NoticeSerializer(many=True, help_text=gettext_lazy("未销号的督办"))
+    corrections = CorrectionSerializer(many=True, help_text=gettext_lazy("整改中的整改通知"))
+    extensions = ExtensionSerializer(many=True, help_text=gettext_lazy("待审批的延期申请"))
+    problems = ProblemSerializer(many=True, help_text=gettext_lazy("未解决的问题反馈"))
+
+
+class TaskDetailSerializer(TaskSerializer):
+    """A task with its five systems and its open supervision objects."""
+
+    description = serializers.CharField(allow_blank=True)
+    depth = serializers.IntegerField()
+    is_leaf = serializers.BooleanField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+    ancestors = TaskRefSerializer(many=True, help_text=gettext_lazy("上级任务，自重大任务起"))
+    children = TaskRefSerializer(many=True)
+    indicators = IndicatorSerializer(many=True)
+    milestones = MilestoneSerializer(many=True)
+    measures = MeasureSerializer(many=True)
+    task_forces = TaskForceSerializer(many=True)
+    policies = PolicySerializer(many=True)
+    criteria = CriterionSerializer(many=True, help_text=gettext_lazy("评价标准（本任务自有，否则领域通用）"))
+    open = OpenSupervisionSerializer(help_text=gettext_lazy("未办结的督办对象"))
+
+
+class TimelineItemSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text=gettext_lazy("留痕链序号"))
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_blank=True)
+    action = serializers.CharField()
+    label = serializers.CharField()
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField(allow_blank=True)
+    summary = serializers.CharField(allow_blank=True)
+    payload = serializers.DictField(child=serializers.JSONField(), help_text=gettext_lazy("原始留痕内容"))
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField(allow_blank=True)
+    link = serializers.CharField(allow_blank=True)
+    task = serializers.IntegerField(source="task_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class RankingRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    unit_id = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    due_count = serializers.IntegerField(help_text=gettext_lazy("期内到期的事项数"))
+    closed_on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text=gettext_lazy("按期办结率 %"))
+    average_score = serializers.FloatField(allow_null=True, help_text=gettext_lazy("期内评价平均分"))
+    overdue_count = serializers.IntegerField()
+    instructions_issued = serializers.IntegerField()
+    instructions_on_time = serializers.IntegerField()
+    follow_through_rate = serializers.FloatField(allow_null=True, help_text=gettext_lazy("批示落实率 %"))
+    score = serializers.FloatField(help_text=gettext_lazy("综合得分"))
+
+
+class RankingSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    domain = DomainRefSerializer(allow_null=True)
+    rows = RankingRowSerializer(many=True)
+
+
+class ImportIssueSerializer(serializers.Serializer):
+    sheet = serializers.CharField(allow_blank=True)
+    row = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+
+class ImportCountsSerializer(serializers.Serializer):
+    tasks = serializers.IntegerField()
+    indicators = serializers.IntegerField()
+    policies = serializers.IntegerField()
+    units = serializers.IntegerField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    sha256 = serializers.CharField(allow_blank=True)
+    created = ImportCountsSerializer(help_text=gettext_lazy("新建（试导入时为将新建）的数量"))
+    errors = ImportIssueSerializer(many=True)
+    warnings = ImportIssueSerializer(many=True)
+
+
+class ImportFailedSerializer(serializers.Serializer):
+    """The error shape; with ``report`` when the file was read and has errors (nothing was saved)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    report = ImportReportSerializer(required=False, help_text=gettext_lazy("逐个单元格的错误报告（文件已读取时）"))
+
+
+class CountSerializer(serializers.Serializer):
+    updated = serializers.IntegerField(help_text=gettext_lazy("本次标记为已读的条数"))
+
+
+# --- Inputs -------------------------------------------------------------------------------------
+
+
+def text_field(*, required: bool = True, label: Any = None, **kwargs: Any) -> serializers.CharField:
+    if required:
+        return serializers.CharField(max_length=LONG_TEXT, label=label, **kwargs)
+    return serializers.CharField(max_length=LONG_TEXT, required=False, allow_blank=True, default="", **kwargs)
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    expected_status = serializers.ChoiceField(
+        choices=Status.choices,
+        required=False,
+        help_text=gettext_lazy("乐观锁：调用者看到的状态；任务已被他人改变时答复 409"),
+    )
+
+
+class AssignInputSerializer(TransitionInputSerializer):
+    comment = text_field(required=False)
+
+
+class AcceptInputSerializer(TransitionInputSerializer):
+    pass
+
+
+class SubmitCompletionInputSerializer(TransitionInputSerializer):
+    summary = text_field(label=gettext_lazy("办结情况"))
+    correction_answer = text_field(required=False, help_text=gettext_lazy("有整改通知时必填：整改情况"))
+
+
+class RequestCorrectionInputSerializer(TransitionInputSerializer):
+    requirement = text_field(label=gettext_lazy("整改要求"))
+    due_date = serializers.DateField(label=gettext_lazy("整改时限"))
+
+
+class ApproveInputSerializer(TransitionInputSerializer):
+    comment = text_field(required=False)
+
+
+class EvaluateInputSerializer(TransitionInputSerializer):
+    scores = serializers.DictField(
+        child=serializers.DecimalField(max_digits=7, decimal_places=2, coerce_to_string=False),
+        allow_empty=False,
+        help_text=gettext_lazy('各项得分：评价标准 id → 分数；没有评价标准时用 {"overall": 0–100}'),
+    )
+    comment = text_field(required=False)
+    period_end = serializers.DateField(required=False, help_text=gettext_lazy("评价期，默认今天"))
+
+
+class ReasonInputSerializer(TransitionInputSerializer):
+    reason = text_field(label=gettext_lazy("理由"))
+
+
+TRANSITION_INPUTS: dict[str, type[TransitionInputSerializer]] = {
+    "assign": AssignInputSerializer,
+    "accept": AcceptInputSerializer,
+    "submit_completion": SubmitCompletionInputSerializer,
+    "request_correction": RequestCorrectionInputSerializer,
+    "approve": ApproveInputSerializer,
+    "evaluate": EvaluateInputSerializer,
+    "reopen": ReasonInputSerializer,
+    "cancel": ReasonInputSerializer,
+}
+
+
+class InstructionIssueInputSerializer(serializers.Serializer):
+    text = text_field(label=gettext_lazy("批示内容"))
+    due_date = serializers.DateField(label=gettext_lazy("回复时限"))
+    target_units = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("承办单位 id；不传则为牵头单位"),
+    )
+
+    def validate_target_units(self, ids: list[int]) -> list[OrgUnit]:
+        units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=set(ids))}
+        missing = sorted(set(ids) - set(units))
+        if missing:
+            raise serializers.ValidationError(_("单位不存在：%(ids)s") % {"ids": "、".join(map(str, missing))})
+        return [units[i] for i in dict.fromkeys(ids)]
+
+
+class InstructionAnswerInputSerializer(serializers.Serializer):
+    response = text_field(label=gettext_lazy("回复内容"))
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    approve = serializers.BooleanField(help_text=gettext_lazy("true 同意，false 退回/驳回（须填写 comment）"))
+    comment = text_field(required=False)
+
+
+class NoticeIssueInputSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=Notice.Level.choices)
+    reason = text_field(label=gettext_lazy("督办事由"))
+    deadline = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class CommentInputSerializer(serializers.Serializer):
+    comment = text_field(required=False)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "number"},
+        "description": "指标 id → 本期数值（multipart 中为同样内容的 JSON 字符串）",
+    }
+)
+class IndicatorValuesField(serializers.Field):
+    """``{"<indicator id>": value}``, as a JSON object (JSON body) or a JSON string (multipart form)."""
+
+    default_error_messages = {"invalid": gettext_lazy("应为对象：指标 id → 数值")}
+
+    def to_internal_value(self, data: Any) -> dict[int, Any]:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data) if data.strip() else {}
+            except ValueError:
+                self.fail("invalid")
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        values: dict[int, Any] = {}
+        for key, value in data.items():
+            key_text = str(key)
+            if not key_text.isdigit() or int(key_text) > MAX_ID:
+                self.fail("invalid")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+                self.fail("invalid")
+            values[int(key_text)] = value
+        return values
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class FeedbackInputSerializer(serializers.Serializer):
+    text = text_field(label=gettext_lazy("工作进展"))
+    progress = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    kind = serializers.ChoiceField(choices=Feedback.Kind.choices, default=Feedback.Kind.TENDAY)
+    period_end = serializers.DateField(required=False, allow_null=True, default=None)
+    indicator_values = IndicatorValuesField(required=False, default=dict)
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True), required=False, default=list, max_length=20
+    )
+
+
+class ProblemReportInputSerializer(serializers.Serializer):
+    text = text_field(label=gettext_lazy("问题描述"))
+
+
+class ProblemAnswerInputSerializer(serializers.Serializer):
+    response = text_field(label=gettext_lazy("答复内容"))
+    resolve = serializers.BooleanField(default=False, help_text=gettext_lazy("true：同时标记为已解决"))
+
+
+class ExtensionRequestInputSerializer(serializers.Serializer):
+    requested_deadline = serializers.DateField(label=gettext_lazy("申请延至"))
+    reason = text_field(label=gettext_lazy("申请理由"))
+
+
+class TasklistImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=gettext_lazy("任务清单 .xlsx（导入模板格式）"))
+    dry_run = serializers.BooleanField(default=False, help_text=gettext_lazy("只检查，不保存"))
+    create_units = serializers.BooleanField(default=False, help_text=gettext_lazy("自动新建文件中不存在的单位"))

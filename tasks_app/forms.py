@@ -1,0 +1,381 @@
+"""Web forms: parse and check what a user typed; the services decide everything else.
+
+Every action form carries ``expected_status`` (the task state the user saw), so a service can tell
+"someone else acted first" from a real error.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from reform.periods import period_of
+
+from .models import Notice, Rag
+from .workflow import Status
+
+DATE_WIDGET = {"type": "date"}
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d")
+
+
+def _text(label: Any, *, required: bool = True, rows: int = 3, max_length: int = 4000, help_text: Any = "") -> Any:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={"required": _please_fill(label)},
+    )
+
+
+def _please_fill_now(label: Any) -> str:
+    return gettext("请填写%(label)s") % {"label": label}
+
+
+_please_fill = lazy(_please_fill_now, str)
+
+
+# --- The task list's filters ----------------------------------------------------------------------
+
+
+class TaskFilterForm(forms.Form):
+    """The /tasks/ query string; a bad value is reported next to its field and then ignored."""
+
+    SORT_CHOICES = (
+        ("code", _("按编号")),
+        ("deadline", _("按完成时限")),
+        ("progress", _("按进度（低→高）")),
+        ("light", _("按亮灯（红→绿）")),
+    )
+    DIMENSION_CHOICES = (("", _("全部")), ("governance", _("治理")), ("service", _("服务")))
+
+    q = forms.CharField(label=_("编号或名称"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=(("", _("全部")), *Status.choices))
+    rag = forms.ChoiceField(label=_("亮灯"), required=False, choices=(("", _("全部")), *Rag.choices))
+    domain = forms.CharField(label=_("领域"), required=False, max_length=32)
+    unit = forms.IntegerField(label=_("责任单位"), required=False, min_value=1)
+    overdue = forms.BooleanField(label=_("仅逾期"), required=False)
+    deadline_after = forms.DateField(label=_("完成时限起"), required=False)
+    deadline_before = forms.DateField(label=_("完成时限止"), required=False)
+    dimension = forms.ChoiceField(label=_("维度"), required=False, choices=DIMENSION_CHOICES)
+    leaf = forms.BooleanField(label=_("仅事项"), required=False)
+    notice_level = forms.TypedChoiceField(
+        label=_("督办等级"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=(("", _("全部")), *Notice.Level.choices),
+    )
+    instruction = forms.ChoiceField(label=_("批示"), required=False, choices=(("", ""), ("open", _("有待回复批示"))))
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=SORT_CHOICES)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        after, before = data.get("deadline_after"), data.get("deadline_before")
+        if after and before and after > before:
+            self.add_error("deadline_before", _("截止日期不能早于起始日期"))
+        return data
+
+
+# --- Workflow transitions -------------------------------------------------------------------------
+
+
+class ActionForm(forms.Form):
+    """Base of every action form: the state the user saw, sent back so a stale page is detected."""
+
+    expected_status = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class AssignForm(ActionForm):
+    comment = _text(_("交办意见"), required=False, rows=2)
+
+
+class AcceptForm(ActionForm):
+    pass
+
+
+class SubmitCompletionForm(ActionForm):
+    summary = _text(_("办结情况"), rows=4, help_text=_("说明完成了什么、取得的成效和佐证材料"))
+    correction_answer = _text(_("整改情况"), required=False, rows=4)
+
+    def __init__(self, *args: Any, correction: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if correction is None:
+            del self.fields["correction_answer"]
+        else:
+            field = self.fields["correction_answer"]
+            field.required = True
+            field.help_text = _("整改要求：%(req)s（时限 %(due)s）") % {
+                "req": correction.requirement,
+                "due": correction.due_date.isoformat(),
+            }
+
+
+class RequestCorrectionForm(ActionForm):
+    requirement = _text(_("整改要求"), rows=4)
+    due_date = forms.DateField(
+        label=_("整改时限"), widget=_date_input(), error_messages={"required": _("请填写整改时限")}
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["due_date"].initial = timezone.localdate() + timedelta(days=7)
+
+
+class ApproveForm(ActionForm):
+    comment = _text(_("审核意见"), required=False, rows=2)
+
+
+class EvaluateForm(ActionForm):
+    """One score per criterion of the task's evaluation system, or one overall score when it has none."""
+
+    comment = _text(_("评价意见"), required=False, rows=3)
+
+    def __init__(self, *args: Any, criteria: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        scores: dict[str, forms.Field] = {}
+        if not self.criteria:
+            scores["overall"] = forms.DecimalField(
+                label=_("综合评分（0–100）"),
+                min_value=Decimal(0),
+                max_value=Decimal(100),
+                decimal_places=2,
+                error_messages={"required": _("请填写综合评分")},
+            )
+        for criterion in self.criteria:
+            max_score = criterion.max_score
+            shown = f"{max_score.normalize():f}"
+            scores[f"score_{criterion.pk}"] = forms.DecimalField(
+                label=_("%(name)s（满分 %(max)s，权重 %(w)s）")
+                % {
+                    "name": criterion.name,
+                    "max": shown,
+                    "w": f"{criterion.weight.normalize():f}",
+                },
+                min_value=Decimal(0),
+                max_value=max_score,
+                decimal_places=2,
+                help_text=criterion.method,
+                error_messages={
+                    "required": _("请为“%(name)s”打分") % {"name": criterion.name},
+                    "max_value": _("得分不能超过满分 %(max)s") % {"max": shown},
+                    "min_value": _("得分不能为负数"),
+                },
+            )
+        self.fields = {**scores, **self.fields}
+
+    def scores(self) -> dict[str, Any]:
+        if not self.criteria:
+            return {"overall": self.cleaned_data["overall"]}
+        return {str(c.pk): self.cleaned_data[f"score_{c.pk}"] for c in self.criteria}
+
+    @staticmethod
+    def field_for(service_field: str) -> str:
+        return service_field if service_field == "overall" or not service_field.isdigit() else f"score_{service_field}"
+
+
+class ReasonForm(ActionForm):
+    """撤销 / 重新打开: a reason is required."""
+
+    reason = _text(_("理由"), rows=3)
+
+
+# --- Supervision objects --------------------------------------------------------------------------
+
+
+class InstructionIssueForm(ActionForm):
+    text = _text(_("批示内容"), rows=4)
+    due_date = forms.DateField(
+        label=_("回复时限"), widget=_date_input(), error_messages={"required": _("请填写回复时限")}
+    )
+    target_units = forms.MultipleChoiceField(
+        label=_("承办单位"), required=False, widget=forms.CheckboxSelectMultiple, help_text=_("不选则为牵头单位")
+    )
+
+    def __init__(self, *args: Any, units: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.units = {str(u.pk): u for u in units}
+        self.fields["target_units"].choices = [(str(u.pk), u.name) for u in units]
+        self.fields["due_date"].initial = timezone.localdate() + timedelta(days=7)
+
+    def chosen_units(self) -> list[Any]:
+        return [self.units[pk] for pk in self.cleaned_data.get("target_units") or []]
+
+
+class InstructionAnswerForm(ActionForm):
+    response = _text(_("回复内容"), rows=4, help_text=_("说明落实情况、采取的措施和结果"))
+
+
+class ReviewForm(ActionForm):
+    """审核批示回复 / 审批延期: approve or send back; a reason is required to send back."""
+
+    DECISIONS = (("approve", _("同意")), ("reject", _("退回")))
+    decision = forms.ChoiceField(
+        label=_("审核结论"),
+        choices=DECISIONS,
+        widget=forms.RadioSelect,
+        initial="approve",
+        error_messages={"required": _("请选择审核结论")},
+    )
+    comment = _text(_("意见"), required=False, rows=2)
+
+    def __init__(self, *args: Any, approve_label: Any = None, reject_label: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = (
+            ("approve", approve_label or _("同意")),
+            ("reject", reject_label or _("退回")),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("comment") or "").strip():
+            self.add_error("comment", _("退回或驳回时请填写理由"))
+        return data
+
+    @property
+    def approve(self) -> bool:
+        return self.cleaned_data["decision"] == "approve"
+
+
+class NoticeIssueForm(ActionForm):
+    level = forms.TypedChoiceField(
+        label=_("督办等级"), coerce=int, choices=Notice.Level.choices, initial=Notice.Level.SUPERVISE
+    )
+    reason = _text(_("督办事由"), rows=3)
+    deadline = forms.DateField(label=_("办理时限"), required=False, widget=_date_input())
+
+
+class NoticeLiftForm(ActionForm):
+    comment = _text(_("销号说明"), required=False, rows=2)
+
+
+class ExtensionRequestForm(ActionForm):
+    requested_deadline = forms.DateField(
+        label=_("申请延至"), widget=_date_input(), error_messages={"required": _("请填写申请延至的日期")}
+    )
+    reason = _text(_("申请理由"), rows=3)
+
+
+class ProblemReportForm(ActionForm):
+    text = _text(_("问题描述"), rows=4, help_text=_("说明遇到的困难、需要协调的事项"))
+
+
+class ProblemAnswerForm(ActionForm):
+    response = _text(_("答复内容"), rows=4)
+    resolve = forms.BooleanField(label=_("问题已解决，办结该问题"), required=False)
+
+
+# --- Ten-day report -------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by the attachment service, not here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+PERIODS_OFFERED = 3
+
+
+class TenDayReportForm(ActionForm):
+    """旬报: progress, what was done, the period, this period's indicator values and attachments."""
+
+    period_end = forms.ChoiceField(label=_("报告期"))
+    progress = forms.DecimalField(
+        label=_("当前进度（%）"),
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        error_messages={"required": _("请填写当前进度")},
+    )
+    text = _text(_("工作进展"), rows=6, help_text=_("本旬完成的工作、下一步计划、存在的问题"))
+    files = MultipleFileField(label=_("附件"), required=False)
+
+    def __init__(self, *args: Any, indicators: list[Any] = (), task: Any = None, **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        period = period_of(today)
+        choices = []
+        for _i in range(PERIODS_OFFERED):
+            choices.append((period.end.isoformat(), period.label))
+            period = period.previous()
+        self.fields["period_end"].choices = choices
+        self.fields["period_end"].initial = choices[0][0]
+        if task is not None:
+            self.fields["progress"].initial = task.progress.normalize()
+        self.indicator_rows = list(indicators)
+        fields: dict[str, forms.Field] = {}
+        for row in self.indicator_rows:
+            ind = row.indicator
+            latest = f"{row.latest.value.normalize():f}{ind.unit}" if row.latest else "—"
+            fields[f"indicator_{ind.pk}"] = forms.DecimalField(
+                label=f"{ind.name}（{ind.unit}）" if ind.unit else ind.name,
+                required=False,
+                decimal_places=4,
+                max_digits=18,
+                help_text=_("基线 %(b)s，目标 %(t)s，最新 %(l)s")
+                % {
+                    "b": f"{ind.baseline_value.normalize():f}",
+                    "t": f"{ind.target_value.normalize():f}",
+                    "l": latest,
+                },
+            )
+        # Indicator inputs come after the text and before the files.
+        ordered = {}
+        for name, value in self.fields.items():
+            if name == "files":
+                ordered.update(fields)
+            ordered[name] = value
+        self.fields = ordered
+
+    @property
+    def indicator_fields(self) -> list[Any]:
+        return [self[name] for name in self.fields if name.startswith("indicator_")]
+
+    def indicator_values(self) -> dict[int, Any]:
+        return {
+            int(name.removeprefix("indicator_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("indicator_") and value is not None
+        }
+
+
+# --- Office pages -----------------------------------------------------------------------------------
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("任务清单文件（.xlsx）"),
+        error_messages={"required": _("请选择要导入的 Excel 文件"), "empty": _("上传的文件是空的")},
+    )
+    create_units = forms.BooleanField(label=_("自动创建文件中不存在的责任单位"), required=False)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(_("请上传 .xlsx 格式的 Excel 文件（可从“导出”下载模板）"))
+        return upload

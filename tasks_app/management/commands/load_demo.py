@@ -1,0 +1,22 @@
+"""Build the Chinese demo: units, accounts, the task list and its supervision history.
+
+Idempotent (a second run changes nothing) and refused under production settings. Everything is
+made through the same services users call, so the trace is real.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from tasks_app.demo import build_demo
+
+
+class Command(BaseCommand):
+    help = "载入中文演示数据（幂等；生产环境拒绝执行）"
+
+    def handle(self, *args: object, **options: object) -> None:
+        if settings.SETTINGS_MODULE.endswith("production"):
+            raise CommandError("生产环境禁止载入演示数据 (load_demo refuses to run under production settings)")
+        summary = build_demo(stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪：{summary}"))

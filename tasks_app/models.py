@@ -1,0 +1,629 @@
+"""The task list (任务清单), its five systems, the supervision objects and the trace (留痕)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Concat
+from django.utils.translation import gettext_lazy as _
+
+from .workflow import FINAL_STATUSES, Status, TaskWorkflow
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class OrgUnit(models.Model):
+    """A responsible unit; ``path`` is a materialised path of ids so a subtree is one prefix query."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省")
+        CITY = "city", _("市")
+        COUNTY = "county", _("区县")
+        STREET = "street", _("街镇")
+        COMMUNITY = "community", _("村社")
+
+    name = models.CharField(_("单位名称"), max_length=100, unique=True)
+    short_code = models.CharField(_("单位简码"), max_length=32, unique=True)
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("深度"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("责任单位")
+        verbose_name_plural = _("责任单位")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Domain(models.Model):
+    """One of the five reform domains (领域), loaded by a data migration."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("领域名称"), max_length=32, unique=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("改革领域")
+        verbose_name_plural = _("改革领域")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rag(models.TextChoices):
+    RED = "red", _("红灯")
+    YELLOW = "yellow", _("黄灯")
+    GREEN = "green", _("绿灯")
+    NONE = "none", _("无")
+
+
+class Task(TaskWorkflow):
+    """A major task, sub-task or item (事项): a node of the task tree, addressed by its dotted code.
+
+    ``parent`` points at the parent's *code*, so the database itself can check that a child's
+    code extends its parent's. ``sort_key`` zero-pads each segment so "1.10" sorts after "1.9".
+    """
+
+    code = models.CharField(_("编号"), max_length=64, unique=True)
+    sort_key = models.CharField(_("排序键"), max_length=255, db_index=True, editable=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级任务"),
+        to_field="code",
+        db_column="parent_code",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    depth = models.PositiveSmallIntegerField(_("层级"), default=1, editable=False)
+    is_leaf = models.BooleanField(_("是否事项"), default=True, editable=False)
+    title = models.CharField(_("任务名称"), max_length=300)
+    description = models.TextField(_("任务描述"), blank=True)
+    domain = models.ForeignKey(Domain, verbose_name=_("领域"), on_delete=models.PROTECT, related_name="tasks")
+    is_governance = models.BooleanField(_("治理维度"), default=False)
+    is_service = models.BooleanField(_("服务维度"), default=False)
+    lead_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("牵头单位"), on_delete=models.PROTECT, related_name="led_tasks"
+    )
+    cooperating_units = models.ManyToManyField(
+        OrgUnit, verbose_name=_("配合单位"), blank=True, related_name="cooperating_tasks"
+    )
+    owner_name = models.CharField(_("责任人"), max_length=64, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("责任人账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_tasks",
+    )
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    deadline = models.DateField(_("完成时限"), null=True, blank=True, help_text=_("为空表示持续推进"))
+    weight = models.DecimalField(_("权重"), max_digits=8, decimal_places=2, default=Decimal("1"))
+    progress = models.DecimalField(
+        _("进度(%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    rag = models.CharField(_("红黄绿灯"), max_length=8, choices=Rag.choices, default=Rag.GREEN, db_index=True)
+    rag_reason = models.CharField(_("亮灯原因"), max_length=500, blank=True)
+    rag_rules = models.JSONField(_("触发规则"), default=list, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["sort_key"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gt=0), name="task_weight_positive"),
+            models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="task_progress_0_100"),
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=True) | Q(start_date__isnull=True) | Q(deadline__gte=F("start_date")),
+                name="task_deadline_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | Q(code__startswith=Concat(F("parent_id"), models.Value("."))),
+                name="task_code_extends_parent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["lead_unit", "status"], name="task_lead_status"),
+            models.Index(fields=["deadline"], name="task_deadline"),
+            models.Index(fields=["domain", "rag"], name="task_domain_rag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return f"/tasks/{self.pk}/"
+
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.status).label)
+
+    @property
+    def dimensions(self) -> list[str]:
+        return [d for d, on in (("governance", self.is_governance), ("service", self.is_service)) if on]
+
+    @property
+    def dimension_label(self) -> str:
+        return "、".join(label for label, on in (("治理", self.is_governance), ("服务", self.is_service)) if on)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def lead_unit_in_subtree_of(self, user: User) -> bool:
+        unit = user.unit
+        return unit is not None and self.lead_unit.path.startswith(unit.path)
+
+    def open_children_codes(self) -> list[str]:
+        return list(
+            self.children.exclude(status__in=list(FINAL_STATUSES)).order_by("sort_key").values_list("code", flat=True)
+        )
+
+
+class Milestone(models.Model):
+    """工作体系: a dated milestone of a task."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("里程碑"), max_length=300)
+    due_date = models.DateField(_("计划完成"), null=True, blank=True)
+    done_at = models.DateField(_("实际完成"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("里程碑")
+        verbose_name_plural = _("里程碑")
+        ordering = ["due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Measure(models.Model):
+    """工作体系: a work measure (工作举措)."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="measures")
+    text = models.TextField(_("工作举措"))
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("工作举措")
+        verbose_name_plural = _("工作举措")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class TaskForce(models.Model):
+    """工作体系: a task force (专班)."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="task_forces")
+    name = models.CharField(_("专班名称"), max_length=200)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("成员"), blank=True)
+    members_text = models.CharField(_("成员说明"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("工作专班")
+        verbose_name_plural = _("工作专班")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Policy(models.Model):
+    """政策体系: a policy document, stored once and linked to any number of tasks."""
+
+    title = models.CharField(_("政策名称"), max_length=300)
+    doc_number = models.CharField(_("文号"), max_length=100, blank=True)
+    issuer = models.CharField(_("发文机关"), max_length=200, blank=True)
+    issued_on = models.DateField(_("发布日期"), null=True, blank=True)
+    url = models.URLField(_("链接"), blank=True)
+    tasks = models.ManyToManyField(Task, verbose_name=_("关联任务"), related_name="policies", blank=True)
+
+    class Meta:
+        verbose_name = _("政策")
+        verbose_name_plural = _("政策")
+        constraints = [models.UniqueConstraint(fields=["title", "doc_number"], name="policy_title_docno_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.doc_number}）" if self.doc_number else self.title
+
+
+class EvaluationCriterion(models.Model):
+    """评价体系: a weighted scoring criterion, per task (or per domain when ``task`` is empty)."""
+
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), null=True, blank=True, on_delete=models.CASCADE, related_name="criteria"
+    )
+    domain = models.ForeignKey(
+        Domain, verbose_name=_("领域"), null=True, blank=True, on_delete=models.CASCADE, related_name="criteria"
+    )
+    name = models.CharField(_("评价标准"), max_length=300)
+    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=2, default=Decimal("1"))
+    max_score = models.DecimalField(_("满分"), max_digits=6, decimal_places=2, default=Decimal("100"))
+    method = models.CharField(_("评分方法"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("评价标准")
+        verbose_name_plural = _("评价标准")
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gt=0), name="criterion_weight_positive"),
+            models.CheckConstraint(condition=Q(max_score__gt=0), name="criterion_max_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Supervision objects (督办对象) -------------------------------------------------------------
+
+
+class Instruction(models.Model):
+    """批示: a leader's instruction on a task, answered by the target units."""
+
+    class State(models.TextChoices):
+        ISSUED = "issued", _("待回复")
+        ANSWERED = "answered", _("已回复待审核")
+        APPROVED = "approved", _("已落实")
+        RETURNED = "returned", _("退回重办")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="instructions")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("批示领导"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("批示内容"))
+    due_date = models.DateField(_("回复时限"))
+    target_units = models.ManyToManyField(OrgUnit, verbose_name=_("承办单位"), related_name="instructions")
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.ISSUED, db_index=True)
+    response = models.TextField(_("回复内容"), blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    review_comment = models.TextField(_("审核意见"), blank=True)
+    created_at = models.DateTimeField(_("批示时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("领导批示")
+        verbose_name_plural = _("领导批示")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class Notice(models.Model):
+    """督办通知: 提醒 → 催办 → 督办 → 挂牌督办. Listed supervision stays open until the office lifts it."""
+
+    class Level(models.IntegerChoices):
+        REMIND = 1, _("提醒")
+        URGE = 2, _("催办")
+        SUPERVISE = 3, _("督办")
+        LISTED = 4, _("挂牌督办")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("督办中")
+        LIFTED = "lifted", _("已销号")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("人工督办")
+        OVERDUE = "overdue", _("任务逾期")
+        INSTRUCTION = "instruction", _("批示逾期未回复")
+        REPORT = "report", _("旬报未按时报送")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="notices")
+    level = models.PositiveSmallIntegerField(_("督办等级"), choices=Level.choices)
+    reason = models.TextField(_("督办事由"))
+    deadline = models.DateField(_("办理时限"), null=True, blank=True)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.MANUAL)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(_("督办时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("督办通知")
+        verbose_name_plural = _("督办通知")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()}：{self.reason[:30]}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.task_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Feedback(models.Model):
+    """进度反馈 / 旬报: a periodic progress report. It updates progress, never the state."""
+
+    class Kind(models.TextChoices):
+        TENDAY = "tenday", _("旬报")
+        PROGRESS = "progress", _("进度反馈")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="feedbacks")
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.TENDAY)
+    period_end = models.DateField(_("报告期"), null=True, blank=True)
+    text = models.TextField(_("工作进展"))
+    progress = models.DecimalField(
+        _("进度(%)"), max_digits=5, decimal_places=2, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("报送单位"), on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
+    on_time = models.BooleanField(_("按时报送"), default=True)
+
+    class Meta:
+        verbose_name = _("进度反馈")
+        verbose_name_plural = _("进度反馈")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="feedback_progress_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task.code} {self.get_kind_display()}"
+
+
+class Attachment(models.Model):
+    """An uploaded file, stored outside the web root and served only through an access-checked view."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="attachments")
+    feedback = models.ForeignKey(Feedback, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    content_type = models.CharField(_("类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ProblemReport(models.Model):
+    """问题反馈: a unit raises a problem; the office or a leader answers or resolves it."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待答复")
+        ANSWERED = "answered", _("已答复")
+        RESOLVED = "resolved", _("已解决")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="problems")
+    text = models.TextField(_("问题描述"))
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("反馈单位"), on_delete=models.PROTECT, related_name="+")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
+    response = models.TextField(_("答复"), blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("问题反馈")
+        verbose_name_plural = _("问题反馈")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class CorrectionOrder(models.Model):
+    """整改: created by ``request_correction``; the unit's next completion report must answer it."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("整改中")
+        ANSWERED = "answered", _("已反馈整改")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="corrections")
+    requirement = models.TextField(_("整改要求"))
+    due_date = models.DateField(_("整改时限"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
+    answer = models.TextField(_("整改情况"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("整改通知")
+        verbose_name_plural = _("整改通知")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.requirement[:40]
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: approval moves the deadline and is traced with the old and new values."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已同意")
+        REJECTED = "rejected", _("已驳回")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="extensions")
+    old_deadline = models.DateField(_("原时限"), null=True, blank=True)
+    requested_deadline = models.DateField(_("申请延至"))
+    reason = models.TextField(_("申请理由"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(_("审批意见"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task.code} → {self.requested_deadline}"
+
+
+class Evaluation(models.Model):
+    """评价: scores per criterion, a weighted total and a grade."""
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "优", _("优")
+        GOOD = "良", _("良")
+        FAIR = "中", _("中")
+        POOR = "差", _("差")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="evaluations")
+    period_end = models.DateField(_("评价期"))
+    scores = models.JSONField(_("各项得分"))
+    total = models.DecimalField(_("总分"), max_digits=6, decimal_places=2)
+    grade = models.CharField(_("等级"), max_length=2, choices=Grade.choices)
+    evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(_("评价意见"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task.code} {self.total}（{self.grade}）"
+
+
+# --- Trace (留痕) -------------------------------------------------------------------------------
+
+
+class TraceHead(models.Model):
+    """The single row writers lock to serialise the hash chain."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("留痕链头")
+        verbose_name_plural = _("留痕链头")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
+
+class TraceEntry(models.Model):
+    """An append-only, hash-chained record of one step. Built only by ``tasks_app.events``."""
+
+    seq = models.BigIntegerField(_("序号"), unique=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("操作人姓名"), max_length=150, blank=True)
+    # Trace rows outlive what they describe, so references carry no database constraint.
+    task = models.ForeignKey(
+        Task,
+        verbose_name=_("任务"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="trace_entries",
+    )
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象"), max_length=64, blank=True)
+    action = models.CharField(_("动作"), max_length=64, db_index=True)
+    from_state = models.CharField(_("原状态"), max_length=32, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=32, blank=True)
+    payload = models.JSONField(_("内容"), default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("留痕记录")
+        verbose_name_plural = _("留痕记录")
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["task", "seq"], name="trace_task_seq")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+
+class Notification(models.Model):
+    """An in-app message (the bell); email and webhooks are sent from the same record."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("类型"), max_length=64)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息通知")
+        verbose_name_plural = _("消息通知")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RelayCursor(models.Model):
+    """How far a consumer of the trace (e.g. the notification relay) has read: the trace is the outbox."""
+
+    name = models.CharField(max_length=64, unique=True)
+    seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("留痕消费进度")
+        verbose_name_plural = _("留痕消费进度")
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.seq}"

@@ -1,0 +1,62 @@
+"""`manage.py load_demo` builds the whole demo through the services and is idempotent."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from tasks_app import events
+from tasks_app.models import (
+    CorrectionOrder,
+    Evaluation,
+    ExtensionRequest,
+    Feedback,
+    Instruction,
+    Notice,
+    ProblemReport,
+    Task,
+    TraceEntry,
+)
+from tasks_app.workflow import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_load_demo_builds_the_whole_loop_and_is_idempotent():
+    """One build (it takes a few seconds), then every promise of the demo, then a second run."""
+    call_command("load_demo", verbosity=0)
+
+    states = Counter(Task.objects.values_list("status", flat=True))
+    assert set(states) == set(Status.values), states
+    assert TraceEntry.objects.count() >= 200
+    assert Task.objects.filter(lead_unit__name="市大数据局", status=Status.ASSIGNED).exists()
+    result = events.verify_chain()
+    assert result.ok and result.count == TraceEntry.objects.count()
+
+    instruction_states = set(Instruction.objects.values_list("state", flat=True))
+    assert {Instruction.State.APPROVED, Instruction.State.ISSUED, Instruction.State.RETURNED} <= instruction_states
+    assert set(Notice.objects.values_list("level", flat=True)) == set(Notice.Level.values)
+    assert Notice.objects.filter(level=Notice.Level.LISTED, state=Notice.State.OPEN).exists()
+    assert Notice.objects.filter(level=Notice.Level.LISTED, state=Notice.State.LIFTED).exists()
+    assert Feedback.objects.filter(kind=Feedback.Kind.TENDAY).count() > 50
+    assert Feedback.objects.filter(on_time=False).exists()
+    assert CorrectionOrder.objects.filter(state=CorrectionOrder.State.ANSWERED).exists()
+    assert {ExtensionRequest.State.APPROVED, ExtensionRequest.State.REJECTED} <= set(
+        ExtensionRequest.objects.values_list("state", flat=True)
+    )
+    assert Evaluation.objects.exists()
+    assert ProblemReport.objects.filter(state=ProblemReport.State.RESOLVED).exists()
+
+    before = (Task.objects.count(), TraceEntry.objects.count())
+    call_command("load_demo", verbosity=0)
+    assert (Task.objects.count(), TraceEntry.objects.count()) == before
+
+
+@override_settings(SETTINGS_MODULE="reform.settings.production")
+def test_load_demo_refuses_production():
+    with pytest.raises(CommandError, match="生产环境禁止载入演示数据"):
+        call_command("load_demo")
