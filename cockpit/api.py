@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,9 +27,36 @@ def actions_for(user: Any) -> dict[str, bool]:
     return {"instruct": user.role == Role.LEADER, "notice": user.role in (Role.LEADER, Role.OFFICE)}
 
 
+FILTER_PARAMETERS = [
+    OpenApiParameter("domain", str, description="领域代码"),
+    OpenApiParameter("unit", int, description="责任单位 id（含下级单位）"),
+    OpenApiParameter("period", str, description="统计周期，如 2026-11、2026-Q4、2026"),
+]
+SEARCH_RESULT = inline_serializer(
+    name="CockpitTaskSearch",
+    fields={
+        "results": serializers.ListField(
+            child=inline_serializer(
+                name="CockpitTaskHit",
+                fields={
+                    "id": serializers.IntegerField(),
+                    "code": serializers.CharField(),
+                    "title": serializers.CharField(),
+                    "label": serializers.CharField(),
+                    "unit": serializers.CharField(),
+                    "rag": serializers.CharField(),
+                    "cooperating": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        )
+    },
+)
+
+
 class CockpitView(APIView):
     """GET the cockpit figures; 403 for roles without a cockpit, 404 for a unit outside the user's subtree."""
 
+    @extend_schema(summary="驾驶舱指标", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         payload = selectors.cockpit_payload(user=request.user, params=request.query_params)  # type: ignore[arg-type]
         response = Response({**payload, "actions": actions_for(request.user)})
@@ -37,6 +67,11 @@ class CockpitView(APIView):
 class TaskSearchView(APIView):
     """GET ``?q=``: open tasks the user may see, for the cockpit's instruction and notice forms."""
 
+    @extend_schema(
+        summary="驾驶舱任务检索",
+        parameters=[OpenApiParameter("q", str, description="任务编号或名称")],
+        responses=SEARCH_RESULT,
+    )
     def get(self, request: Request) -> Response:
         selectors.require_cockpit_access(request.user)  # type: ignore[arg-type]
         text = (request.query_params.get("q") or "").strip()

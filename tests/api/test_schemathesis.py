@@ -10,6 +10,7 @@ own throwaway data.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from datetime import timedelta
 
@@ -60,7 +61,12 @@ def programme(dsj, jxj, office_user, leader_user, dsj_handler):
     """A little programme with one of every object, so pinned ids reach the handlers."""
     today = timezone.localdate()
     major = make_task("1", lead_unit=dsj)
-    item = drive(make_task("1.1", lead_unit=dsj, cooperating_units=(jxj,)), Status.IN_PROGRESS, office=office_user, unit_user=dsj_handler)
+    item = drive(
+        make_task("1.1", lead_unit=dsj, cooperating_units=(jxj,)),
+        Status.IN_PROGRESS,
+        office=office_user,
+        unit_user=dsj_handler,
+    )
     instruction = services.instruction_issue(actor=leader_user, task=item, text="加快推进", due_date=today)
     notice = services.notice_issue(actor=office_user, task=item, level=2, reason="进度滞后")
     problem = services.problem_report(actor=dsj_handler, task=item, text="缺少接口")
@@ -87,6 +93,26 @@ def pinned_id(path: str, ids: dict[str, list[int]]) -> int | None:
     return ids[kind][-1] if kind in ids else None
 
 
+def conformance_run(operation, strategy, headers, excluded, seen):
+    """One operation × one request strategy, as a seeded hypothesis test that records each status."""
+
+    @hypothesis_seed(SEED)
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case):
+        response = case.call(headers=headers)
+        seen.setdefault(operation.label, Counter())[response.status_code] += 1
+        case.validate_response(response, headers=headers, excluded_checks=excluded)
+
+    return run
+
+
 def test_the_api_conforms_to_its_schema(wsgi_in_test_transaction, office_user, dsj_handler, programme):
     office = {"Authorization": f"Token {Token.objects.create(user=office_user).key}"}
     unit = {"Authorization": f"Token {Token.objects.create(user=dsj_handler).key}"}
@@ -108,21 +134,7 @@ def test_the_api_conforms_to_its_schema(wsgi_in_test_transaction, office_user, d
             if operation.method.upper() == "POST":  # the lead unit's own writes (reports, answers, requests)
                 strategies.append((unit, GenerationMode.POSITIVE, pinned))
         for headers, mode, strategy in strategies:
-
-            @hypothesis_seed(SEED)
-            @settings(
-                max_examples=MAX_EXAMPLES,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=strategy)
-            def run(case):
-                response = case.call(headers=headers)
-                seen.setdefault(operation.label, Counter())[response.status_code] += 1
-                case.validate_response(response, headers=headers, excluded_checks=excluded)
-
+            run = conformance_run(operation, strategy, headers, excluded, seen)
             try:
                 run()
             except Unsatisfiable:
@@ -130,7 +142,6 @@ def test_the_api_conforms_to_its_schema(wsgi_in_test_transaction, office_user, d
             except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failures, report them all
                 failures.append(f"{operation.label}: {exc}")
 
-    import sys
     for label, counter in sorted(seen.items()):
         print(label, dict(counter), file=sys.stderr)
     assert not failures, "\n\n".join(failures)
