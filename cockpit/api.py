@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
+from tasks_app.api.base import responses
 
 from . import selectors
 
@@ -56,7 +57,9 @@ SEARCH_RESULT = inline_serializer(
 class CockpitView(APIView):
     """GET the cockpit figures; 403 for roles without a cockpit, 404 for a unit outside the user's subtree."""
 
-    @extend_schema(summary="驾驶舱指标", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        summary="驾驶舱指标", parameters=FILTER_PARAMETERS, responses=responses(OpenApiTypes.OBJECT, 400, 403, 404)
+    )
     def get(self, request: Request) -> Response:
         payload = selectors.cockpit_payload(user=request.user, params=request.query_params)  # type: ignore[arg-type]
         response = Response({**payload, "actions": actions_for(request.user)})
@@ -70,7 +73,7 @@ class TaskSearchView(APIView):
     @extend_schema(
         summary="驾驶舱任务检索",
         parameters=[OpenApiParameter("q", str, description="任务编号或名称")],
-        responses=SEARCH_RESULT,
+        responses=responses(SEARCH_RESULT, 403),
     )
     def get(self, request: Request) -> Response:
         selectors.require_cockpit_access(request.user)  # type: ignore[arg-type]
