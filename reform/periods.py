@@ -52,3 +52,15 @@ def last_periods(day: date, count: int, kind: str = "tenday") -> list[Period]:
     while len(periods) < count:
         periods.append(periods[-1].previous())
     return list(reversed(periods))
+
+
+def due_date(period_end: date) -> date:
+    """When the report for the period ending ``period_end`` is due: the first configured due day
+    (``TENDAY_DUE_DAYS``, by default the 1st, 11th and 21st) after the period ends."""
+    from django.conf import settings
+
+    due_days = set(getattr(settings, "TENDAY_DUE_DAYS", ())) or {1, 11, 21}
+    day = period_end + timedelta(days=1)
+    while day.day not in due_days:
+        day += timedelta(days=1)
+    return day

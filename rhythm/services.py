@@ -39,6 +39,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
+from reform import periods
 from reform.errors import DomainError
 from reform.periods import Period, period_of
 from tasks_app import events, services
@@ -75,11 +76,7 @@ def _pct(value: Decimal) -> str:
 
 def due_date_for(period: Period) -> date:
     """The first configured due day (``TENDAY_DUE_DAYS``) after the period ends: the 1st, 11th or 21st."""
-    due_days = set(settings.TENDAY_DUE_DAYS) or {1, 11, 21}
-    day = period.end + timedelta(days=1)
-    while day.day not in due_days:
-        day += timedelta(days=1)
-    return day
+    return periods.due_date(period.end)
 
 
 def periods_due_soon(today: date) -> list[tuple[Period, date]]:

@@ -917,10 +917,10 @@ def notice_lift(*, actor: User, notice: Notice, comment: str = "") -> Notice:
 
 
 def tenday_due_date(period_end: date) -> date:
-    """A ten-day report for the period ending ``period_end`` is due the next day (the 1st, 11th or 21st)."""
-    from datetime import timedelta
+    """A ten-day report for the period ending ``period_end`` is due on the next configured due day."""
+    from reform.periods import due_date
 
-    return period_end + timedelta(days=1)
+    return due_date(period_end)
 
 
 def feedback_submit(

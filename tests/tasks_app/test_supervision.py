@@ -100,6 +100,17 @@ def test_ten_day_report_updates_progress_and_indicators_not_state(task, dsj_hand
     }
 
 
+@pytest.mark.parametrize(("due_days", "submitted", "on_time"), [((1, 11, 21), 12, False), ((3, 13, 23), 12, True)])
+def test_on_time_follows_the_configured_due_days(task, dsj_handler, settings, due_days, submitted, on_time):
+    """The 旬报 flag uses the same due day as the reminders and the missed-report job (TENDAY_DUE_DAYS)."""
+    settings.TENDAY_DUE_DAYS = due_days
+    with time_machine.travel(date(2026, 11, submitted)):
+        fb = services.feedback_submit(
+            actor=dsj_handler, task=task, text="按期报送", progress=10, period_end=date(2026, 11, 10)
+        )
+    assert fb.on_time is on_time
+
+
 def test_late_ten_day_report_is_marked_late(task, dsj_handler):
     with time_machine.travel(date(2026, 11, 25)):
         fb = services.feedback_submit(
