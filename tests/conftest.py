@@ -7,6 +7,7 @@ from django.db import connection
 
 from tasks_app.bootstrap import ensure_reference_data
 from tests.factories import Role, make_unit, make_user
+from tests.integration.conftest import real_celery  # noqa: F401  (the real-worker fixture, for every folder)
 
 SQLITE_TRACE_TRIGGERS = [
     """CREATE TRIGGER IF NOT EXISTS tasks_app_traceentry_no_update BEFORE UPDATE ON tasks_app_traceentry

@@ -1,18 +1,33 @@
 """Fixtures for tests that need the real Celery worker .ci/run starts (PostgreSQL half).
 
-Use ``real_celery`` in any ``@pytest.mark.integration`` test; outside this folder import it into
-the test module or a ``conftest.py`` (``from tests.integration.conftest import real_celery``).
+Use ``real_celery`` in any ``@pytest.mark.integration`` test (tests/conftest.py makes it available
+everywhere), and ``wait_for`` to poll for what the worker does.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from celery.result import allow_join_result
 from django.conf import settings
 
 PING_TIMEOUT_SECONDS = 5.0
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 90.0) -> T | None:
+    """Poll ``predicate`` every half second until it returns something truthy (returned), or ``None`` at timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    return None
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from reports import services
 from reports.models import Report
 from tasks_app.workflow import Status
 from tests.factories import make_task
+from tests.integration.conftest import wait_for
 from tests.tasks_app.workflow_helpers import drive
 
 from .conftest import pdf_fonts, pdf_text
@@ -20,30 +20,7 @@ from .conftest import pdf_fonts, pdf_text
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def real_worker():
-    """Send tasks to the broker instead of running them in-process, for this test only."""
-    from reform.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        yield app
-    finally:
-        app.conf.task_always_eager = previous
-
-
-def wait_for(predicate, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    return None
-
-
-def test_the_worker_builds_a_requested_bulletin(real_worker, dsj, office_user, dsj_handler):
+def test_the_worker_builds_a_requested_bulletin(real_celery, dsj, office_user, dsj_handler):
     task = make_task("1", lead_unit=dsj, title="城市大脑数据中台", deadline=timezone.localdate() - timedelta(days=5))
     drive(task, Status.IN_PROGRESS, office=office_user, unit_user=dsj_handler)
 

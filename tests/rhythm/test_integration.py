@@ -13,35 +13,14 @@ from rhythm.models import MissedReport
 from tasks_app.models import Notice, Notification
 from tasks_app.workflow import Status
 from tests.factories import make_task
+from tests.integration.conftest import wait_for
 from tests.tasks_app.workflow_helpers import drive
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def real_worker():
-    from reform.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        yield app
-    finally:
-        app.conf.task_always_eager = previous
-
-
-def wait_for(predicate, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    return None
-
-
 def test_the_worker_climbs_the_ladder_once_and_tells_the_leadership(
-    real_worker, dsj, office_user, leader_user, dsj_admin, dsj_handler
+    real_celery, dsj, office_user, leader_user, dsj_admin, dsj_handler
 ):
     today = timezone.localdate()
     task = make_task("1", lead_unit=dsj, title="一网通办", deadline=today - timedelta(days=8))  # ladder day 7: 督办

@@ -1,1 +1,0 @@
-from tests.integration.conftest import real_celery  # noqa: F401  (shared fixture for the worker round trip)
