@@ -6,10 +6,13 @@ the page runs under the site's CSP (no inline scripts). Both need a login (sessi
 Anything else under /api/ answers 404 in the API's error shape.
 """
 
+from django.contrib.auth.views import redirect_to_login
+from django.http.response import HttpResponseBase
 from django.urls import include, path, re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import exceptions
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -27,8 +30,15 @@ class SchemaView(SpectacularAPIView):
 
 
 class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI is a page for people: without a login it sends them to the login page and back."""
+
     authentication_classes = ApiView.authentication_classes
     permission_classes = ApiView.permission_classes
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
 
 
 @extend_schema(exclude=True)
