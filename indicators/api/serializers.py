@@ -34,7 +34,7 @@ class MeasurementImportReportSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
-    errors = ImportIssueSerializer(many=True)
+    errors = ImportIssueSerializer(many=True)  # type: ignore[assignment]  # the JSON key shadows Serializer.errors
     warnings = ImportIssueSerializer(many=True)
 
 
@@ -43,5 +43,5 @@ class MeasurementImportFailedSerializer(serializers.Serializer):
 
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
     report = MeasurementImportReportSerializer(required=False, help_text=_("逐行的错误报告（文件已读取时）"))
