@@ -79,6 +79,7 @@ class World:
     sides: dict[str, Side]
     notifications: dict[str, int] = field(default_factory=dict)  # actor -> a notification addressed to them
     stranger_notification: int = 0  # addressed to nobody among the actors
+    others: dict[str, User] = field(default_factory=dict)  # users who are objects, not actors
 
     def side(self, side: str) -> Side:
         return self.sides[side]
@@ -155,5 +156,6 @@ def build_world() -> World:
     )
     for name, user in users.items():
         world.notifications[name] = Notification.objects.create(recipient=user, kind="test", title="测试消息").pk
+    world.others["jxj_handler"] = jxj_handler
     world.stranger_notification = Notification.objects.create(recipient=jxj_handler, kind="test", title="别人的").pk
     return world
