@@ -15,10 +15,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Role
-from tasks_app.api.base import responses
+from tasks_app.api.base import ApiView, responses
 
 from . import selectors
 
@@ -54,7 +53,7 @@ SEARCH_RESULT = inline_serializer(
 )
 
 
-class CockpitView(APIView):
+class CockpitView(ApiView):
     """GET the cockpit figures; 403 for roles without a cockpit, 404 for a unit outside the user's subtree."""
 
     @extend_schema(
@@ -67,7 +66,7 @@ class CockpitView(APIView):
         return response
 
 
-class TaskSearchView(APIView):
+class TaskSearchView(ApiView):
     """GET ``?q=``: open tasks the user may see, for the cockpit's instruction and notice forms."""
 
     @extend_schema(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
-from reform.errors import DomainError, NotFound
+from reform.errors import DomainError, NotFound, PermissionDenied
 from reform.periods import last_periods
 from tasks_app.models import Domain, OrgUnit
 
@@ -105,6 +106,8 @@ def report_retry(request: HttpRequest, report_id: int) -> HttpResponse:
         services.report_retry(actor=request.user, report=report)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    except PermissionDenied as exc:  # a role that may not generate reports (the auditor): 403, not a message
+        raise DjangoPermissionDenied(exc.message) from exc
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -590,7 +590,15 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int | None = None) -> HttpResponse:
-    """Mark one notification (or all) read; htmx gets the updated item back, others a redirect."""
+    """Mark one notification (or all) read; htmx gets the updated item back, others a redirect.
+
+    Another user's notification answers 404, like a missing one (and like the API).
+    """
+    if (
+        notification_id is not None
+        and not inbox.Notification.objects.filter(recipient=request.user, pk=notification_id).exists()
+    ):
+        raise Http404(_("消息不存在"))
     changed = inbox.notification_mark_read(actor=request.user, notification_id=notification_id)
     if request.headers.get("HX-Request") and notification_id is not None:
         page_row = inbox.Notification.objects.filter(recipient=request.user, pk=notification_id).first()
