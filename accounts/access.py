@@ -85,6 +85,13 @@ def require_role(user: User, roles: frozenset[str] | set[str], action: str) -> N
         raise PermissionDenied(_("您的角色无权%(action)s") % {"action": action})
 
 
+def require_role_on_task(user: User, task_id: int | str, roles: frozenset[str] | set[str], action: str) -> None:
+    """Scope before role: NotFound (404) for a task the user cannot see, then PermissionDenied (403)."""
+    if not user.is_authenticated or user.role not in roles:
+        get_visible_task(user, task_id)
+        require_role(user, roles, action)
+
+
 def is_unit_role(user: User) -> bool:
     return user.role in UNIT_ROLES
 

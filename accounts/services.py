@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from reform.errors import NotFound, PermissionDenied, ValidationError
 
-from .access import VIEW_TASK_PERM, get_visible_task, require_role, sees_everything
+from .access import VIEW_TASK_PERM, get_visible_task, require_role, require_role_on_task, sees_everything
 from .models import UNIT_ROLES, Role, User
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def task_share(*, actor: User, task: Task, user: User) -> bool:
     """Let ``user`` see ``task`` (a django-guardian ``view_task`` grant); return False if it already could."""
     from guardian.shortcuts import assign_perm
 
-    require_role(actor, {Role.OFFICE}, _("授权查看任务"))
+    require_role_on_task(actor, task.pk, {Role.OFFICE}, _("授权查看任务"))
     task = get_visible_task(actor, task.pk)
     target = _share_target(user)
     if sees_everything(target):
@@ -201,7 +201,7 @@ def task_unshare(*, actor: User, task: Task, user: User) -> bool:
     """Withdraw a ``view_task`` grant; return False if there was none. Unit scoping is unaffected."""
     from guardian.shortcuts import remove_perm
 
-    require_role(actor, {Role.OFFICE}, _("撤销任务授权"))
+    require_role_on_task(actor, task.pk, {Role.OFFICE}, _("撤销任务授权"))
     task = get_visible_task(actor, task.pk)
     target = User.objects.filter(pk=user.pk).first()
     if target is None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from accounts.access import get_visible_task, require_role, sees_everything, visible_tasks
+from accounts.access import get_visible_task, require_role, require_role_on_task, sees_everything, visible_tasks
 from accounts.models import Role
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 
@@ -202,7 +202,7 @@ def task_create(
 
 def task_update(*, actor: User, task: Task, **changes: Any) -> Task:
     """Edit a task's fields (not its state or code); the trace records old and new values."""
-    require_role(actor, OFFICE_ROLES, _("修改任务"))
+    require_role_on_task(actor, task.pk, OFFICE_ROLES, _("修改任务"))
     unknown = set(changes) - set(TASK_EDIT_FIELDS) - {"cooperating_units"}
     if unknown:
         raise ValidationError(_("不能修改字段：%(f)s") % {"f": "、".join(sorted(unknown))})
@@ -241,7 +241,7 @@ def task_update(*, actor: User, task: Task, **changes: Any) -> Task:
 
 def task_move(*, actor: User, task: Task, new_parent: Task | None) -> Task:
     """Move a task (and its subtree) under ``new_parent``; codes are renumbered to the new place."""
-    require_role(actor, OFFICE_ROLES, _("调整任务层级"))
+    require_role_on_task(actor, task.pk, OFFICE_ROLES, _("调整任务层级"))
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
         old_code = task.code
@@ -286,7 +286,7 @@ def task_move(*, actor: User, task: Task, new_parent: Task | None) -> Task:
 
 def task_delete(*, actor: User, task: Task) -> None:
     """Delete a task only when nothing hangs off it: no children, indicators or supervision history."""
-    require_role(actor, OFFICE_ROLES, _("删除任务"))
+    require_role_on_task(actor, task.pk, OFFICE_ROLES, _("删除任务"))
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
         blockers = []
