@@ -44,6 +44,23 @@ def _raise_if(errors: dict[str, list[str]]) -> None:
         raise ValidationError("；".join(m for messages in errors.values() for m in messages), fields=errors)
 
 
+ONE_TIME_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+
+
+def new_one_time_password(length: int = 12) -> str:
+    """A random password that passes the validators: no look-alike characters, with upper, lower and digits."""
+    import secrets
+
+    while True:
+        password = "".join(secrets.choice(ONE_TIME_PASSWORD_ALPHABET) for _position in range(length))
+        if (
+            any(c.isupper() for c in password)
+            and any(c.islower() for c in password)
+            and any(c.isdigit() for c in password)
+        ):
+            return password
+
+
 def user_create(
     *,
     actor: User,

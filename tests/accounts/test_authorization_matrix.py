@@ -55,6 +55,7 @@ LEADER = frozenset({Role.LEADER})
 OFFICE_LEADER = frozenset({Role.OFFICE, Role.LEADER})
 COCKPIT = frozenset({Role.LEADER, Role.OFFICE, Role.AUDITOR, Role.UNIT_ADMIN})
 REPORT_READERS = frozenset({Role.LEADER, Role.OFFICE, Role.AUDITOR, Role.UNIT_ADMIN})
+ACCOUNT_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
 
 # Scopes: how "own" and "foreign" are decided for a row.
 TASK = "task"  # the object hangs off a task: unit-subtree visibility
@@ -390,6 +391,28 @@ PAGES: dict[str, Row] = {
     "accounts:login:GET": Row(fixed("/accounts/login/"), 302, public=True, scope=NONE, cells={(ANONYMOUS, "-"): 200}),
     "accounts:logout:POST": Row(fixed("/accounts/logout/"), LOGIN, public=True, scope=NONE),
     "accounts:password_change:GET": Row(fixed("/accounts/password_change/"), 200, scope=NONE),
+    # Account management: the office for everyone, a unit admin for its unit subtree; role first (a role
+    # that manages no accounts is told so whatever the account), then the account's unit.
+    "accounts:users:GET": Row(fixed("/accounts/users/"), 200, roles=ACCOUNT_MANAGERS, scope=NONE),
+    "accounts:users:POST": Row(
+        fixed("/accounts/users/"),
+        200,  # the page that shows the new account's one-time password once
+        roles=ACCOUNT_MANAGERS,
+        data=lambda w, a, s: {
+            "username": "matrix_new",
+            "full_name": "矩阵新用户",
+            "unit": w.side(s).unit,
+            "role": "unit_handler",
+        },
+        # Another unit is not among a unit admin's choices: the form refuses it (400), nothing is created.
+        cells={("dsj_admin", FOREIGN): 400, **for_all({OWN: 403, FOREIGN: 403}, ("dsj_handler", "outsider"))},
+    ),
+    "accounts:user-reset-password:POST": Row(
+        lambda w, a, s: f"/accounts/users/{w.users['dsj_handler' if s == OWN else 'outsider'].pk}/reset-password/",
+        200,
+        roles=ACCOUNT_MANAGERS,
+        cells=for_all({OWN: 403, FOREIGN: 403}, ("dsj_handler", "outsider")),
+    ),
     "home:GET": Row(fixed("/"), 302, scope=NONE),
     "task-list:GET": Row(fixed("/tasks/"), 200, scope=NONE),
     "task-detail:GET": Row(task_url("/tasks/{id}/"), 200),

@@ -16,6 +16,7 @@ PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 WEB_TEMPLATES = [
     *sorted((ROOT / "templates" / "tasks").glob("*.html")),
     *sorted((ROOT / "templates" / "office").glob("*.html")),
+    *sorted((ROOT / "templates" / "accounts").glob("*.html")),
     ROOT / "templates" / "base.html",
     ROOT / "templates" / "403.html",
     ROOT / "templates" / "404.html",
@@ -23,7 +24,7 @@ WEB_TEMPLATES = [
 WEB_PYTHON = [
     ROOT / "tasks_app" / name
     for name in ("views.py", "office_views.py", "forms.py", "templatetags/reform_tags.py", "web_selectors.py")
-]
+] + [ROOT / "accounts" / name for name in ("views.py", "forms.py")]
 
 
 def _unquote(chunk: str) -> str:
