@@ -28,6 +28,7 @@ from collections import Counter
 from typing import Any
 
 from locust import HttpUser, between, events, task
+from requests.cookies import RequestsCookieJar
 
 PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
 RUN_ID = os.environ.get("LOCUST_RUN", "locust")
@@ -37,6 +38,15 @@ ATTACHMENT = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
+
+
+class BehindTlsProxy(RequestsCookieJar):
+    """Keep the Secure session and CSRF cookies for the loopback's plain HTTP, as nginx's TLS would carry them."""
+
+    def set_cookie(self, cookie, *args, **kwargs):  # type: ignore[no-untyped-def]
+        cookie.secure = False
+        return super().set_cookie(cookie, *args, **kwargs)
+
 
 writes: Counter[str] = Counter()
 writes_lock = threading.Lock()
@@ -60,12 +70,16 @@ class RoleUser(HttpUser):
     username = ""
 
     def on_start(self) -> None:
+        # Production settings expect TLS at the proxy (secure cookies, HTTPS referers for CSRF): say it is there.
+        self.client.cookies = BehindTlsProxy()
+        self.client.headers["X-Forwarded-Proto"] = "https"
+        self.origin = (self.host or "").replace("http://", "https://", 1)
         self.client.get("/accounts/login/", name="/accounts/login/")
         token = self.client.cookies.get("csrftoken", "")
         with self.client.post(
             "/accounts/login/",
             data={"username": self.pick_username(), "password": PASSWORD, "csrfmiddlewaretoken": token},
-            headers={"Referer": f"{self.host}/accounts/login/"},
+            headers={"Referer": f"{self.origin}/accounts/login/"},
             name="/accounts/login/ [POST]",
             catch_response=True,
         ) as resp:
@@ -78,7 +92,7 @@ class RoleUser(HttpUser):
 
     @property
     def csrf_headers(self) -> dict[str, str]:
-        return {"X-CSRFToken": self.client.cookies.get("csrftoken", ""), "Referer": f"{self.host}/"}
+        return {"X-CSRFToken": self.client.cookies.get("csrftoken", ""), "Referer": f"{self.origin}/"}
 
     def task_ids(self, query: str, refresh: bool = False) -> list[int]:
         """Ids of visible tasks matching an API filter (first page of 200), cached per user."""
@@ -176,7 +190,7 @@ class Office(RoleUser):
                 "period": "",
                 "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""),
             },
-            headers={"Referer": f"{self.host}/reports/"},
+            headers={"Referer": f"{self.origin}/reports/"},
             name="/reports/ [POST dossier]",
             allow_redirects=False,
             catch_response=True,
