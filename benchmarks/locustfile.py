@@ -13,8 +13,9 @@ Who does what (weights are users of each kind; seeded accounts, password ``DEMO_
 - unit handlers (``scale_cNN_handler``, 11 cities): their task list, task detail, a ten-day report
   (旬报) with a PDF attachment on an item in progress, and 签收 (accept) of an assigned item.
 
-Every write that the server answered 2xx is counted by kind and written as JSON to ``LOCUST_WRITES``
-when the run stops, so the driver can compare it with the rows in the database ("no lost write").
+Every write is counted by kind when sent (``<kind>.sent``) and when the server answered 2xx
+(``<kind>``), written as JSON to ``LOCUST_WRITES`` when the run stops, so the driver can check the
+rows in the database: no fewer than acknowledged ("no lost write"), no more than sent.
 Ten-day reports carry ``LOCUST_RUN`` in their text so they can be found.
 """
 
@@ -118,6 +119,7 @@ class RoleUser(HttpUser):
             if not ids:
                 return
         task_id = ids.pop(random.randrange(len(ids)))
+        count_write(f"transition.{name}.sent")
         with self.client.post(
             f"/api/tasks/{task_id}/transitions/{name}/",
             json={},
@@ -181,6 +183,7 @@ class Office(RoleUser):
         rows = resp.json().get("results", []) if resp.ok else []
         if not rows:
             return
+        count_write("report.request.sent")
         with self.client.post(
             "/reports/",
             data={
@@ -231,6 +234,7 @@ class Handler(RoleUser):
         if not resp.ok:
             return
         progress = float(resp.json().get("progress") or 0)
+        count_write("feedback.sent")
         with self.client.post(
             f"/api/tasks/{task_id}/feedback/",
             data={
