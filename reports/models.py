@@ -9,8 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 def reports_storage() -> FileSystemStorage:
-    """Files live under MEDIA_ROOT/reports/, outside the web root; only the access-checked view serves them."""
-    return FileSystemStorage(location=settings.MEDIA_ROOT / "reports", base_url=None)
+    """Files live under MEDIA_ROOT/reports/, outside the web root; only the access-checked view serves them.
+
+    A report's path is fixed by its kind, issue and id, so a build redone after its worker was killed
+    overwrites what the lost build left there instead of leaving it beside the new file.
+    """
+    return FileSystemStorage(location=settings.MEDIA_ROOT / "reports", base_url=None, allow_overwrite=True)
 
 
 def report_path(instance: Report, filename: str) -> str:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,8 +45,11 @@ logger = logging.getLogger(__name__)
 
 READ_ALL_ROLES = frozenset({Role.LEADER, Role.OFFICE, Role.AUDITOR})
 REQUEST_ALL_ROLES = frozenset({Role.LEADER, Role.OFFICE})
-# A build still "running" after this long was lost with its worker; a redelivered message may take it over.
+# Without PostgreSQL (no advisory locks) a build still "running" after this long is taken to be lost with its
+# worker, and a redelivered message may take it over. On PostgreSQL the build lock below says so at once.
 STALE_AFTER = timedelta(minutes=15)
+# Namespace (first key) of the advisory locks held while a report builds; the second key is the report id.
+BUILD_LOCK_NAMESPACE = 7301
 
 
 def reports_visible_to(user: User) -> QuerySet[Report]:
@@ -191,25 +196,58 @@ def spec_for(report: Report) -> Spec:
     )
 
 
-def _claim(report_id: int) -> bool:
+@contextmanager
+def _build_lock(report_id: int) -> Iterator[bool | None]:
+    """Hold a session advisory lock for the build; yield whether we got it (``None``: not on PostgreSQL).
+
+    PostgreSQL drops the lock the moment the builder's connection goes, so a message redelivered after
+    its worker was killed finds a "running" report whose lock is free and knows the build was lost,
+    while a live build elsewhere still holds it.
+    """
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [BUILD_LOCK_NAMESPACE, report_id])
+        locked = bool(cursor.fetchone()[0])
+    try:
+        yield locked
+    finally:
+        if locked:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [BUILD_LOCK_NAMESPACE, report_id])
+            except DatabaseError:  # the connection is gone, and the lock with it
+                logger.warning("report %s: build lock not released explicitly", report_id, exc_info=True)
+
+
+def _claim(report_id: int, *, builder_lost: bool) -> bool:
     now = timezone.now()
     claimed = Report.objects.filter(pk=report_id, status=Report.Status.QUEUED).update(
         status=Report.Status.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1
     )
     if claimed:
         return True
-    # A message redelivered after its worker died (acks_late) may take over a build that went stale.
-    return bool(
-        Report.objects.filter(pk=report_id, status=Report.Status.RUNNING, started_at__lt=now - STALE_AFTER).update(
-            started_at=now, attempts=F("attempts") + 1
-        )
-    )
+    # A message redelivered after its worker died (acks_late) takes over a build that was lost.
+    running = Report.objects.filter(pk=report_id, status=Report.Status.RUNNING)
+    if not builder_lost:
+        running = running.filter(started_at__lt=now - STALE_AFTER)
+    return bool(running.update(started_at=now, attempts=F("attempts") + 1))
 
 
 def report_build(report_id: int) -> Report | None:
-    """Build a queued report: gather → HTML → PDF → file. A failure is recorded on the report, never raised."""
-    if not _claim(report_id):
-        return Report.objects.filter(pk=report_id).first()  # done, failed, or another worker has it
+    """Build a queued report: gather → HTML → PDF → file. A failure is recorded on the report, never raised.
+
+    Safe to run twice and to redeliver: a done or failed report is left alone, a build running in a live
+    worker is left to it, and a build lost with a killed worker is taken over and finishes once.
+    """
+    with _build_lock(report_id) as locked:
+        if locked is False or not _claim(report_id, builder_lost=bool(locked)):
+            return Report.objects.filter(pk=report_id).first()  # done, failed, or another worker has it
+        return _build(report_id)
+
+
+def _build(report_id: int) -> Report:
     report = Report.objects.get(pk=report_id)
     timings: dict[str, float] = {}
     try:

@@ -247,7 +247,16 @@ CELERY_BEAT_SCHEDULE = {
 # A dead broker must cost a request at most about a second after its data committed (the trace
 # outbox delivers the notification later), never hang it on kombu's default retries.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 3}
+# Extra transport options as JSON, merged over these. On Redis, ``visibility_timeout`` (seconds; kombu's default
+# is 3600) is how long a message taken by a worker that then died (SIGKILL, OOM, power) stays unacknowledged
+# before it is delivered again; it must exceed the longest task, or a slow task runs twice. Redis checks for
+# such messages every ``unacked_restore_interval`` × ``unacked_restore_throttle`` seconds (10 × 10 by default).
+# The worker-kill tests use {"visibility_timeout": 4, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 3,
+    **env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={}),
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Dates as Chinese government documents write them.
 DATE_FORMAT = "Y-m-d"
