@@ -73,7 +73,10 @@ def notify_users(
     body: str = "",
     key: str,
 ) -> int:
-    """Create one in-app notification per user (deduplicated on ``event:key:user``) and email the new ones."""
+    """Create one in-app notification per user (deduplicated on ``event:key:user``) and email the new ones.
+
+    Inside a transaction the notifications commit or roll back with it, and the emails leave after commit.
+    """
     created = 0
     email = EmailChannel()
     for user in users:
@@ -92,7 +95,10 @@ def notify_users(
             continue  # an earlier or concurrent run already told this user
         created += 1
         if user.email:
-            email.send(recipients=[user.email], subject=title, body=body)
+            # Mail only once the notification is committed (at once outside a transaction).
+            transaction.on_commit(
+                lambda to=user.email: email.send(recipients=[to], subject=title, body=body), robust=True
+            )
     return created
 
 

@@ -309,8 +309,9 @@ def _issue(item: Overdue, level: int, today: date) -> bool:
                 key=f"notice:{notice.pk}",
             )
             if level >= Notice.Level.SUPERVISE:
-                notice_id = notice.pk
-                transaction.on_commit(lambda: notify_leaders(notice_id), robust=True)
+                # In the notice's own transaction: a worker killed after the commit cannot leave a 督办
+                # that the leadership never heard of (the redelivered run skips notices that exist).
+                notify_leaders(notice.pk)
     except IntegrityError:
         return False  # issued by a concurrent run
     except DomainError as exc:  # e.g. the item closed between the read and the write

@@ -82,6 +82,22 @@ def test_the_unit_hears_every_step_and_its_leadership_from_supervise_on(
     assert not Notification.objects.filter(recipient=jxj_handler).exists()
 
 
+def test_a_supervise_notice_and_its_leadership_notifications_commit_together(item, leader_user, monkeypatch):
+    """A run that dies while telling the leadership leaves no 督办 behind for the rerun to skip silently."""
+    def dies(*args, **kwargs):
+        raise RuntimeError("worker killed while notifying")
+
+    monkeypatch.setattr(rhythm, "notify_users", dies)
+    with on_day(DEADLINE + timedelta(days=9)), pytest.raises(RuntimeError):
+        rhythm.escalate()
+    assert _levels() == [] and not TraceEntry.objects.filter(action="notice.issue").exists()
+
+    monkeypatch.undo()
+    with on_day(DEADLINE + timedelta(days=9)):
+        assert rhythm.escalate() == {"督办": 1}
+    assert Notification.objects.filter(kind="notice.escalate", recipient=leader_user).count() == 1
+
+
 def test_a_job_that_was_down_issues_only_the_level_reached(item, django_capture_on_commit_callbacks):
     with on_day(DEADLINE + timedelta(days=9)), django_capture_on_commit_callbacks(execute=True):
         assert rhythm.escalate() == {"督办": 1}
