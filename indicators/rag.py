@@ -52,13 +52,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models import F, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import RowNumber, Substr
 from django.utils import timezone
 
 from reform.periods import Period
 from tasks_app import tree
-from tasks_app.models import Feedback, Instruction, Notice, Rag, Task
+from tasks_app.models import SEVERITY, Feedback, Instruction, Notice, Rag, Task
 from tasks_app.workflow import FINAL_STATUSES, REPORTING_STATUSES
 
 from .achievement import achievement, linear_expected
@@ -94,13 +94,6 @@ TASK_FIELDS = (
 REASON_MAX = Task._meta.get_field("rag_reason").max_length or 500
 INSTRUCTION_SHOWN = 16  # characters of an instruction quoted in a reason
 NOTICE_SHOWN = 40  # characters of a listed supervision's reason quoted
-SEVERITY = Case(
-    When(rag=Rag.RED, then=Value(3)),
-    When(rag=Rag.YELLOW, then=Value(2)),
-    When(rag=Rag.GREEN, then=Value(1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
 
 
 @dataclass(frozen=True)

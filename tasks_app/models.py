@@ -69,6 +69,16 @@ class Rag(models.TextChoices):
     NONE = "none", _("无")
 
 
+# Red first: a light's seriousness as a number, for "worst first" orderings (and their index).
+SEVERITY = models.Case(
+    models.When(rag=Rag.RED, then=models.Value(3)),
+    models.When(rag=Rag.YELLOW, then=models.Value(2)),
+    models.When(rag=Rag.GREEN, then=models.Value(1)),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+
+
 class Task(TaskWorkflow):
     """A major task, sub-task or item (事项): a node of the task tree, addressed by its dotted code.
 
@@ -147,6 +157,9 @@ class Task(TaskWorkflow):
             models.Index(fields=["lead_unit", "status"], name="task_lead_status"),
             models.Index(fields=["deadline"], name="task_deadline"),
             models.Index(fields=["domain", "rag"], name="task_domain_rag"),
+            # The /tasks/ sorts other than by code: an index each, so a keyset page is an index scan.
+            models.Index(fields=["progress", "sort_key"], name="task_progress_sort"),
+            models.Index(SEVERITY.desc(), F("sort_key"), name="task_severity_sort"),
         ]
 
     def __str__(self) -> str:

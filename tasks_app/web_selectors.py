@@ -16,6 +16,7 @@ from accounts.access import get_visible_task, visible_tasks
 from accounts.models import UNIT_ROLES
 
 from .models import (
+    SEVERITY,
     CorrectionOrder,
     Evaluation,
     EvaluationCriterion,
@@ -87,8 +88,6 @@ class TaskListPage:
 
 
 def _severity_desc() -> Any:
-    from indicators.rag import SEVERITY
-
     return SEVERITY
 
 

@@ -84,6 +84,7 @@ def test_the_unit_hears_every_step_and_its_leadership_from_supervise_on(
 
 def test_a_supervise_notice_and_its_leadership_notifications_commit_together(item, leader_user, monkeypatch):
     """A run that dies while telling the leadership leaves no 督办 behind for the rerun to skip silently."""
+
     def dies(*args, **kwargs):
         raise RuntimeError("worker killed while notifying")
 
