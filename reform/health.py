@@ -3,7 +3,9 @@
 ``/healthz`` answers whether the process serves HTTP at all and touches nothing else, so a slow
 database never gets web processes restarted. ``/readyz`` answers whether this instance can do
 useful work: the database answers ``SELECT 1``, the broker accepts a connection (when one is
-configured) and the trace chain head is readable. Neither needs a login; both are exempt from the
+configured) and the trace chain head is readable; it also reports the latest walk of the whole
+chain (nightly ``verify_trace_nightly`` or ``manage.py verify_trace``) and names in ``warnings`` a
+broken, stale or never-verified chain. Neither needs a login; both are exempt from the
 HTTPS redirect (``SECURE_REDIRECT_EXEMPT``) so a plain-HTTP probe inside the network works.
 """
 
@@ -12,11 +14,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -68,12 +72,41 @@ def _broker() -> dict[str, Any]:
 
 
 def _trace() -> dict[str, Any]:
-    from tasks_app.models import TraceHead
+    from tasks_app.models import TraceHead, TraceVerification
 
     head = TraceHead.objects.using("default").filter(pk=1).values_list("seq", flat=True).first()
     if head is None:
         raise LookupError("trace head row missing")
-    return {"seq": head}
+    last = TraceVerification.objects.using("default").order_by("-started_at", "-id").first()
+    verification = None
+    if last is not None:
+        verification = {
+            "at": last.started_at.isoformat(),
+            "source": last.source,
+            "ok": last.ok,
+            "entries": last.count,
+            "broken_seq": last.broken_seq,
+            "seconds": last.seconds,
+        }
+    return {"seq": head, "verification": verification}
+
+
+def trace_warnings(trace: dict[str, Any]) -> list[str]:
+    """What the audit should hear about the chain, without taking the instance out of service.
+
+    A broken chain is evidence to preserve and investigate, not a reason to stop serving: the probe
+    stays 200 and names it, for the alerting on ``warnings``.
+    """
+    if not trace.get("ok"):
+        return []
+    verification = trace.get("verification")
+    if verification is None:
+        return ["trace_never_verified"]
+    warnings = [] if verification["ok"] else ["trace_chain_broken"]
+    age = timezone.now() - datetime.fromisoformat(verification["at"])
+    if age > timedelta(hours=settings.TRACE_VERIFY_MAX_AGE_HOURS):
+        warnings.append("trace_verification_stale")
+    return warnings
 
 
 @never_cache
@@ -92,5 +125,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
     else:
         checks["trace"] = {"ok": False, "error": "database unavailable"}
     failing = [name for name, result in checks.items() if not result["ok"]]
-    body = {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}
+    body = {
+        "status": "unavailable" if failing else "ok",
+        "failing": failing,
+        "warnings": trace_warnings(checks["trace"]),
+        "checks": checks,
+    }
     return JsonResponse(body, status=503 if failing else 200)

@@ -43,6 +43,7 @@ from .models import (
     ProblemReport,
     Task,
     TraceEntry,
+    TraceVerification,
 )
 
 if TYPE_CHECKING:
@@ -572,3 +573,14 @@ class TraceEntryAdmin(RoleAccess, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("内容"))
     def payload_text(self, obj: TraceEntry) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, ensure_ascii=False, indent=2))
+
+
+@admin.register(TraceVerification)
+class TraceVerificationAdmin(ReadOnlyAdmin):
+    """Every walk of the chain (nightly and by command): what an auditor shows as proof of integrity."""
+
+    list_display = ("started_at", "source", "ok", "count", "broken_seq", "seconds")
+    list_filter = ("ok", "source")
+    list_select_related = ()
+    search_fields = ()
+    ordering = ("-started_at",)

@@ -640,3 +640,29 @@ class RelayCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.seq}"
+
+
+class TraceVerification(models.Model):
+    """One walk of the whole trace chain (nightly job or ``manage.py verify_trace``): the audit's proof."""
+
+    class Source(models.TextChoices):
+        NIGHTLY = "nightly", _("每日自动核验")
+        COMMAND = "command", _("命令行核验")
+
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    started_at = models.DateTimeField(_("开始时间"))
+    seconds = models.FloatField(_("用时（秒）"))
+    ok = models.BooleanField(_("链完整"))
+    count = models.BigIntegerField(_("已核验条数"))
+    head_hash = models.CharField(_("链头哈希"), max_length=64, blank=True)
+    broken_seq = models.BigIntegerField(_("首条断裂序号"), null=True, blank=True)
+    reason = models.TextField(_("断裂原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("留痕核验记录")
+        verbose_name_plural = _("留痕核验记录")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        state = _("完整") if self.ok else _("断裂")
+        return f"{self.started_at:%Y-%m-%d %H:%M} {state} ({self.count})"

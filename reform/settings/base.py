@@ -225,6 +225,8 @@ RAG_WARN_DAYS = env.int("RAG_WARN_DAYS", default=3)
 
 # Audit retention: trace entries and reports are kept at least this long (等保 2.0: ≥ 6 months).
 TRACE_RETENTION_DAYS = env.int("TRACE_RETENTION_DAYS", default=365 * 10)
+# /readyz warns (trace_verification_stale) when the last full walk of the trace chain is older than this.
+TRACE_VERIFY_MAX_AGE_HOURS = env.int("TRACE_VERIFY_MAX_AGE_HOURS", default=48)
 
 LOGGING = {
     "version": 1,

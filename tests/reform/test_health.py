@@ -44,7 +44,9 @@ def test_readyz_reports_each_component_when_all_is_well(client, db):
     body = response.json()
     assert body["status"] == "ok" and body["failing"] == []
     assert body["checks"]["database"]["ok"] is True
-    assert body["checks"]["trace"] == {"ok": True, "seq": head.seq, "ms": body["checks"]["trace"]["ms"]}
+    trace = body["checks"]["trace"]
+    assert trace == {"ok": True, "seq": head.seq, "verification": None, "ms": trace["ms"]}
+    assert body["warnings"] == ["trace_never_verified"]
     # Test settings have no broker unless one is configured: tasks run in-process, nothing to reach.
     if not os.environ.get("CELERY_BROKER_URL"):
         assert body["checks"]["broker"] == {"ok": True, "skipped": "no CELERY_BROKER_URL: tasks run in-process"}
@@ -83,6 +85,51 @@ def test_readyz_names_the_trace_when_its_head_is_missing(client, db):
 
     assert response.status_code == 503
     assert response.json()["failing"] == ["trace"]
+
+
+def test_readyz_reports_the_nightly_walk_of_the_chain_and_warns_when_it_broke(client, db, dsj, office_user):
+    from tasks_app.models import TraceEntry, TraceVerification
+    from tasks_app.tasks import verify_trace_nightly
+    from tests.factories import make_task
+    from tests.tasks_app.tamper import triggers_off
+    from tests.tasks_app.workflow_helpers import fire
+
+    task = make_task("1", lead_unit=dsj)
+    fire("assign", actor=office_user, task=task)
+    assert verify_trace_nightly.delay().get() is True
+
+    body = client.get("/readyz").json()
+    verification = body["checks"]["trace"]["verification"]
+    assert (verification["ok"], verification["source"], verification["entries"]) == (True, "nightly", 2)
+    assert body["status"] == "ok" and body["warnings"] == []
+
+    # Tamper with an entry behind the app's back (the append-only trigger is lifted for the test).
+    entry = TraceEntry.objects.get(action="task.assign")
+    with triggers_off() as cursor:
+        cursor.execute("UPDATE tasks_app_traceentry SET actor_name = '别人' WHERE id = %s", [entry.pk])
+    assert verify_trace_nightly.delay().get() is False
+
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 200  # evidence to investigate, not a reason to stop serving
+    assert body["warnings"] == ["trace_chain_broken"]
+    assert body["checks"]["trace"]["verification"]["broken_seq"] == entry.seq
+    assert TraceVerification.objects.filter(ok=False, broken_seq=entry.seq).count() == 1
+
+
+def test_readyz_warns_when_the_last_walk_is_older_than_the_setting(client, db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tasks_app.models import TraceVerification
+
+    settings.TRACE_VERIFY_MAX_AGE_HOURS = 48
+    TraceVerification.objects.create(
+        source="nightly", started_at=timezone.now() - timedelta(hours=49), seconds=1, ok=True, count=0
+    )
+
+    assert client.get("/readyz").json()["warnings"] == ["trace_verification_stale"]
 
 
 @pytest.mark.integration

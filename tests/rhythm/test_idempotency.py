@@ -107,8 +107,9 @@ def test_the_beat_schedule_is_in_the_database_in_shanghai_time():
     # Transactional tests flush migration-made rows, so run the data migration again (it is idempotent).
     from django.apps import apps
 
-    importlib.import_module("rhythm.migrations.0002_periodic_tasks").create(apps, None)
-    importlib.import_module("rhythm.migrations.0002_periodic_tasks").create(apps, None)
+    for migration in ("rhythm.migrations.0002_periodic_tasks", "rhythm.migrations.0003_verify_trace_job"):
+        importlib.import_module(migration).create(apps, None)
+        importlib.import_module(migration).create(apps, None)
     assert PeriodicTask.objects.filter(task="rhythm.tasks.warn_deadlines").count() == 1
     rows = {p.task: p for p in PeriodicTask.objects.select_related("crontab")}
     for task, hour in (
@@ -116,6 +117,7 @@ def test_the_beat_schedule_is_in_the_database_in_shanghai_time():
         ("rhythm.tasks.warn_deadlines", "8"),
         ("rhythm.tasks.remind_tenday_reports", "9"),
         ("indicators.tasks.recompute_lights_nightly", "1"),
+        ("tasks_app.tasks.verify_trace_nightly", "2"),
     ):
         assert rows[task].enabled and rows[task].crontab.hour == hour
         assert str(rows[task].crontab.timezone) == "Asia/Shanghai"

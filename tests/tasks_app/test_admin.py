@@ -66,6 +66,7 @@ ADMIN_MODELS = [
     ("tasks_app", "extensionrequest", "延期申请"),
     ("tasks_app", "evaluation", "评价"),
     ("tasks_app", "traceentry", "留痕记录"),
+    ("tasks_app", "traceverification", "留痕核验记录"),
     ("indicators", "indicator", "指标"),
     ("indicators", "measurement", "指标实测值"),
 ]

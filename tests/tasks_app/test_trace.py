@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from tasks_app import events, selectors
 from tasks_app.models import TraceEntry
 from tasks_app.workflow import Status
 from tests.factories import make_task
 
+from .tamper import triggers_off
 from .workflow_helpers import drive
 
 pytestmark = pytest.mark.django_db
-
-
-@contextmanager
-def triggers_off():
-    """Simulate a tamperer who bypasses the application (and the append-only triggers)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE tasks_app_traceentry DISABLE TRIGGER USER")
-        else:
-            cursor.execute("DROP TRIGGER IF EXISTS tasks_app_traceentry_no_update")
-            cursor.execute("DROP TRIGGER IF EXISTS tasks_app_traceentry_no_delete")
-    try:
-        yield connection.cursor()
-    finally:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("ALTER TABLE tasks_app_traceentry ENABLE TRIGGER USER")
-            else:
-                from tests.conftest import SQLITE_TRACE_TRIGGERS
-
-                for sql in SQLITE_TRACE_TRIGGERS:
-                    cursor.execute(sql)
 
 
 @pytest.fixture

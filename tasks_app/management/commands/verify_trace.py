@@ -8,18 +8,19 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from tasks_app.events import verify_chain
+from tasks_app.events import verify_and_record
+from tasks_app.models import TraceVerification
 
 
 class Command(BaseCommand):
-    help = "核验留痕哈希链是否完整（完整退出码 0，被篡改退出码 1 并指出第一条断裂记录）"
+    help = "核验留痕哈希链是否完整（完整退出码 0，被篡改退出码 1 并指出第一条断裂记录）；结果记入核验记录"
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
 
     def handle(self, *args: object, **options: object) -> None:
         started = time.perf_counter()
-        result = verify_chain()
+        result = verify_and_record(TraceVerification.Source.COMMAND)
         elapsed = time.perf_counter() - started
         if options["json"]:
             self.stdout.write(
