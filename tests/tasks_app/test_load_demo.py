@@ -20,6 +20,7 @@ from tasks_app.models import (
     ProblemReport,
     Task,
     TraceEntry,
+    TraceVerification,
 )
 from tasks_app.workflow import Status
 
@@ -36,6 +37,8 @@ def test_load_demo_builds_the_whole_loop_and_is_idempotent():
     assert Task.objects.filter(lead_unit__name="市大数据局", status=Status.ASSIGNED).exists()
     result = events.verify_chain()
     assert result.ok and result.count == TraceEntry.objects.count()
+    verification = TraceVerification.objects.get()  # recorded by load_demo, shown by /readyz
+    assert verification.ok and verification.count == result.count
 
     instruction_states = set(Instruction.objects.values_list("state", flat=True))
     assert {Instruction.State.APPROVED, Instruction.State.ISSUED, Instruction.State.RETURNED} <= instruction_states
