@@ -15,14 +15,16 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.access import sees_everything, visible_tasks
@@ -531,14 +533,10 @@ def indicator_figures(f: CockpitFilters, domains: list[Domain]) -> dict[str, Any
 
 
 def _red_gap() -> float:
-    from django.conf import settings
-
     return float(settings.RAG_RED_INDICATOR_GAP)
 
 
 def _yellow_gap() -> float:
-    from django.conf import settings
-
     return float(settings.RAG_YELLOW_INDICATOR_GAP)
 
 
@@ -785,9 +783,9 @@ def watermark(cache_key: str = "", day: date | None = None) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT h.seq, s.epoch, s.built_epoch, s.seq, s.ranking_seq, s.indicator_seq, s.report_seq, "
-            f"s.snapshot_day, f.payload "
+            f"s.snapshot_day, f.payload, f.seq, f.computed_at "
             f"FROM {head} h LEFT JOIN {state} s ON s.id = 1 "
-            f"LEFT JOIN {cache} f ON f.key = %s AND f.day = %s AND f.seq = h.seq AND f.epoch = COALESCE(s.epoch, 0) "
+            f"LEFT JOIN {cache} f ON f.key = %s AND f.day = %s AND f.epoch = COALESCE(s.epoch, 0) "
             f"WHERE h.id = 1",
             [cache_key, day or timezone.localdate()],
         )
@@ -802,12 +800,32 @@ def watermark(cache_key: str = "", day: date | None = None) -> dict[str, Any]:
             "report_seq": 0,
             "snapshot_day": None,
             "payload": None,
+            "stale_payload": None,
+            "stale_seconds": None,
         }
-    head_seq, epoch, built_epoch, synced_seq, ranking_seq, indicator_seq, report_seq, snapshot_day, payload = row
+    (
+        head_seq,
+        epoch,
+        built_epoch,
+        synced_seq,
+        ranking_seq,
+        indicator_seq,
+        report_seq,
+        snapshot_day,
+        payload,
+        cached_seq,
+        computed_at,
+    ) = row
     if isinstance(snapshot_day, str):
         snapshot_day = date.fromisoformat(snapshot_day)
     if isinstance(payload, (str, bytes)):
         payload = json.loads(payload)
+    if isinstance(computed_at, str):
+        computed_at = parse_datetime(computed_at)
+    if computed_at is not None and timezone.is_naive(computed_at):
+        computed_at = timezone.make_aware(computed_at, UTC)
+    current_payload = payload if payload is not None and cached_seq == head_seq else None
+    stale_payload = payload if payload is not None and cached_seq != head_seq else None
     return {
         "head": head_seq,
         "epoch": epoch or 0,
@@ -816,8 +834,24 @@ def watermark(cache_key: str = "", day: date | None = None) -> dict[str, Any]:
         "indicator_seq": indicator_seq or 0,
         "report_seq": report_seq or 0,
         "snapshot_day": snapshot_day,
-        "payload": payload,
+        "payload": current_payload,
+        "stale_payload": stale_payload,
+        "stale_seconds": (timezone.now() - computed_at).total_seconds() if stale_payload is not None else None,
     }
+
+
+def max_stale_seconds() -> float:
+    """How old cached figures may be served while the trace has moved on (0: always recompute first).
+
+    With a real worker, every write triggers ``cockpit_sync``, which recomputes the figures leaders
+    have open; under a steady stream of writes a request that recomputed itself would do the worker's
+    job again on every poll. So, with a worker, figures up to ``COCKPIT_MAX_STALE_SECONDS`` old are
+    served (the page shows their "as of" time). Without one (the embedded demo, tests) nothing would
+    refresh them, so the request recomputes.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return 0.0
+    return float(settings.COCKPIT_MAX_STALE_SECONDS)
 
 
 def cockpit_payload(*, user: User, params: Any) -> dict[str, Any]:
@@ -831,6 +865,9 @@ def payload_for(f: CockpitFilters) -> dict[str, Any]:
     mark = watermark(f.cache_key, today)
     if mark["payload"] is not None:
         return mark["payload"]
+    max_stale = max_stale_seconds()
+    if mark["stale_payload"] is not None and max_stale > 0 and mark["stale_seconds"] <= max_stale:
+        return mark["stale_payload"]  # the worker is already recomputing it; its "as of" time says how old
     if not mark["current"] or mark["snapshot_day"] != today:
         from .services import rollup_sync
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cockpit import selectors
 from tasks_app import services
@@ -107,3 +111,25 @@ def test_the_count_is_exactly_the_same_after_the_programme_grows_fivefold():
         counts.append(len(ctx.captured_queries))
     assert Task.objects.filter(is_leaf=True).count() == 200
     assert counts[0] == counts[1]
+
+
+def test_with_a_worker_figures_up_to_the_set_age_are_served_meanwhile(settings, django_assert_max_num_queries):
+    """Under a stream of writes a poll serves the worker's last figures (≤ 30 s old) instead of recomputing."""
+    p = build_programme(40, seed=5)
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production: a worker runs cockpit_sync after each write
+    settings.COCKPIT_MAX_STALE_SECONDS = 30
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        before = read(p.leader)
+        services.notice_issue(actor=p.office, task=open_item(), level=4, reason="挂牌督办")
+
+    with time_machine.travel(now + timedelta(seconds=20), tick=False), django_assert_max_num_queries(WARM_MAX):
+        assert read(p.leader) == before  # 20 s old: served as it is, its "as of" time says so
+    with time_machine.travel(now + timedelta(seconds=31), tick=False):
+        fresh = read(p.leader)  # older than the setting: the request recomputes
+    assert fresh["listed"]["count"]["value"] == before["listed"]["count"]["value"] + 1
+    assert fresh["as_of"] != before["as_of"]
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # no worker (the demo, tests): always recomputed at once
+    services.notice_issue(actor=p.office, task=open_item(), level=4, reason="挂牌督办")
+    assert read(p.leader)["listed"]["count"]["value"] == fresh["listed"]["count"]["value"] + 1
