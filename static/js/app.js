@@ -41,10 +41,17 @@
     }, true);
   });
 
+  // Irreversible steps (e.g. resetting someone's password) ask first: <form data-confirm="…">.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+    });
+  });
+
   // Forms that change state: disable the submit button once sent, so a double click cannot post twice.
   document.querySelectorAll("form[method=post]").forEach(function (form) {
-    form.addEventListener("submit", function () {
-      if (form.hasAttribute("hx-post")) { return; }
+    form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented || form.hasAttribute("hx-post")) { return; }
       form.querySelectorAll("button[type=submit]").forEach(function (button) {
         window.setTimeout(function () { button.disabled = true; }, 0);
       });
