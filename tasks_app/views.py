@@ -594,12 +594,10 @@ def notification_read(request: HttpRequest, notification_id: int | None = None) 
 
     Another user's notification answers 404, like a missing one (and like the API).
     """
-    if (
-        notification_id is not None
-        and not inbox.Notification.objects.filter(recipient=request.user, pk=notification_id).exists()
-    ):
-        raise Http404(_("消息不存在"))
-    changed = inbox.notification_mark_read(actor=request.user, notification_id=notification_id)
+    try:
+        changed = inbox.notification_mark_read(actor=request.user, notification_id=notification_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     if request.headers.get("HX-Request") and notification_id is not None:
         page_row = inbox.Notification.objects.filter(recipient=request.user, pk=notification_id).first()
         if page_row is None:
