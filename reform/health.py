@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -80,8 +80,10 @@ def _trace() -> dict[str, Any]:
     last = TraceVerification.objects.using("default").order_by("-started_at", "-id").first()
     verification = None
     if last is not None:
+        age = timezone.now() - last.started_at
         verification = {
             "at": last.started_at.isoformat(),
+            "stale": age > timedelta(hours=settings.TRACE_VERIFY_MAX_AGE_HOURS),
             "source": last.source,
             "ok": last.ok,
             "entries": last.count,
@@ -103,8 +105,7 @@ def trace_warnings(trace: dict[str, Any]) -> list[str]:
     if verification is None:
         return ["trace_never_verified"]
     warnings = [] if verification["ok"] else ["trace_chain_broken"]
-    age = timezone.now() - datetime.fromisoformat(verification["at"])
-    if age > timedelta(hours=settings.TRACE_VERIFY_MAX_AGE_HOURS):
+    if verification["stale"]:
         warnings.append("trace_verification_stale")
     return warnings
 
