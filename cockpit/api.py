@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
-from tasks_app.api.base import ApiView, responses
+from reform.api import ApiView, responses
 
 from . import selectors
 

@@ -18,7 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tasks_app.api.base import ApiView
+from reform.api import ApiView
 
 from .errors import NotFound
 

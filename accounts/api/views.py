@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tasks_app.api.base import ApiView, ErrorSerializer, responses, validated
+from reform.api import ApiView, ErrorSerializer, responses, validated
 from tasks_app.models import Notification, OrgUnit
 
 from . import serializers as s

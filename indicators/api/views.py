@@ -14,8 +14,8 @@ from rest_framework.response import Response
 
 from accounts.access import get_visible_task, visible_tasks
 from accounts.models import UNIT_ROLES, Role
+from reform.api import ApiView, ErrorSerializer, require_roles, responses, validated
 from reform.errors import NotFound, ValidationError
-from tasks_app.api.base import ApiView, ErrorSerializer, require_roles, responses, validated
 from tasks_app.api.selectors import task_indicators
 from tasks_app.models import Attachment
 

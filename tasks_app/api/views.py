@@ -26,6 +26,15 @@ from rest_framework.response import Response
 
 from accounts.access import get_visible_task, visible_tasks
 from accounts.models import UNIT_ROLES, Role
+from reform.api import (
+    ApiView,
+    ErrorSerializer,
+    FirstRendererNegotiation,
+    parse_bool,
+    require_roles,
+    responses,
+    validated,
+)
 from reform.errors import NotFound, PermissionDenied, ValidationError
 
 from .. import services, tree, workflow
@@ -44,7 +53,6 @@ from ..models import (
 from ..selectors import task_timeline_items, unit_ranking
 from . import selectors
 from . import serializers as s
-from .base import ApiView, ErrorSerializer, FirstRendererNegotiation, parse_bool, require_roles, responses, validated
 from .filters import TaskFilter, domain_by_code_or_id
 from .pagination import NewestFirstPagination, TaskPagination
 
