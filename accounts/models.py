@@ -21,7 +21,7 @@ UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.UNIT_HANDLER})
 class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=64, blank=True)
     unit = models.ForeignKey(
-        "tasks_app.OrgUnit",
+        "orgs.OrgUnit",
         verbose_name=_("所属单位"),
         null=True,
         blank=True,

@@ -9,12 +9,12 @@ from django.db.models import Prefetch, QuerySet
 from .models import Role, User
 
 if TYPE_CHECKING:
-    from tasks_app.models import OrgUnit
+    from orgs.models import OrgUnit
 
 
 def managed_units(actor: User) -> QuerySet[OrgUnit]:
     """The office manages accounts of every unit; a unit admin those of its own unit subtree."""
-    from tasks_app.models import OrgUnit
+    from orgs.models import OrgUnit
 
     units = OrgUnit.objects.order_by("path")
     if actor.role == Role.OFFICE:

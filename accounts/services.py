@@ -22,7 +22,8 @@ from .access import VIEW_TASK_PERM, get_visible_task, require_role, require_role
 from .models import UNIT_ROLES, Role, User
 
 if TYPE_CHECKING:
-    from tasks_app.models import OrgUnit, Task
+    from orgs.models import OrgUnit
+    from tasks_app.models import Task
 
 USER_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
 

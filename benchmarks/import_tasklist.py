@@ -125,14 +125,15 @@ def main() -> None:
 
     from django.db import connection
 
-    from tasks_app import services
+    from orgs.models import OrgUnit
+    from orgs.services import orgunit_create
     from tasks_app.bootstrap import ensure_reference_data
     from tasks_app.events import verify_chain
-    from tasks_app.models import OrgUnit, Task
+    from tasks_app.models import Task
     from tasks_app.tasklist_io import tasklist_export, tasklist_import
 
     ensure_reference_data()
-    city = OrgUnit.objects.filter(parent__isnull=True).first() or services.orgunit_create(
+    city = OrgUnit.objects.filter(parent__isnull=True).first() or orgunit_create(
         actor=None, name="演示市人民政府", short_code="CITY", level="city"
     )
     units = []
@@ -140,10 +141,7 @@ def main() -> None:
         name = f"市直单位{n:02d}"
         unit = OrgUnit.objects.filter(name=name).first()
         units.append(
-            (
-                unit
-                or services.orgunit_create(actor=None, name=name, short_code=f"B{n:02d}", level="city", parent=city)
-            ).name
+            (unit or orgunit_create(actor=None, name=name, short_code=f"B{n:02d}", level="city", parent=city)).name
         )
 
     started = time.perf_counter()

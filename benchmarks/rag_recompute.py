@@ -26,9 +26,10 @@ def seed(n_items: int, today: date, *, rng: random.Random) -> list[int]:
     """Bulk-create the programme; return the ids of the items (leaves)."""
     from accounts.models import User
     from indicators.models import Indicator, Measurement, TrajectoryPoint
+    from orgs.models import OrgUnit
     from reform.periods import last_periods, period_of
     from tasks_app import tree
-    from tasks_app.models import Domain, Feedback, Instruction, Notice, OrgUnit, Task
+    from tasks_app.models import Domain, Feedback, Instruction, Notice, Task
 
     city = OrgUnit.objects.create(name="基准市", short_code="BENCH", level="city", path="/1/", depth=0)
     city.path = f"/{city.pk}/"

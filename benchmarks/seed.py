@@ -9,16 +9,17 @@ from decimal import Decimal
 
 def seed_tasks(n_items: int, *, seed: int = 7) -> list[int]:
     """Create ~``n_items`` tasks (8 major tasks → sub-tasks → items) plus indicators, bulk; return task ids."""
-    from tasks_app import services, tree
-    from tasks_app.models import Domain, OrgUnit, Task
+    from orgs.models import OrgUnit
+    from orgs.services import orgunit_create
+    from tasks_app import tree
+    from tasks_app.models import Domain, Task
 
     rng = random.Random(seed)
-    city = OrgUnit.objects.filter(depth=0).first() or services.orgunit_create(
+    city = OrgUnit.objects.filter(depth=0).first() or orgunit_create(
         actor=None, name="基准市", short_code="BENCH", level="city"
     )
     units = list(OrgUnit.objects.filter(parent=city)) or [
-        services.orgunit_create(actor=None, name=f"基准局{i}", short_code=f"BU{i}", level="city", parent=city)
-        for i in range(30)
+        orgunit_create(actor=None, name=f"基准局{i}", short_code=f"BU{i}", level="city", parent=city) for i in range(30)
     ]
     domains = list(Domain.objects.all())
     statuses = ["assigned", "in_progress", "in_progress", "in_progress", "under_review", "correcting", "closed"]

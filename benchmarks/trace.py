@@ -63,13 +63,12 @@ def transitions_per_second(count: int, threads: int = 1, tag: str = "A") -> tupl
     from django.contrib.auth.models import Group
 
     from accounts.models import Role, User
+    from orgs.services import orgunit_create
     from tasks_app import services
     from tasks_app.models import Domain
 
-    city = services.orgunit_create(actor=None, name=f"基准市{tag}", short_code=f"BENCH{tag}", level="city")
-    unit = services.orgunit_create(
-        actor=None, name=f"基准局{tag}", short_code=f"BENCH-U{tag}", level="city", parent=city
-    )
+    city = orgunit_create(actor=None, name=f"基准市{tag}", short_code=f"BENCH{tag}", level="city")
+    unit = orgunit_create(actor=None, name=f"基准局{tag}", short_code=f"BENCH-U{tag}", level="city", parent=city)
     office = User.objects.create(username=f"bench_office{tag}", unit=city)
     office.groups.add(Group.objects.get(name=Role.OFFICE))
     handler = User.objects.create(username=f"bench_handler{tag}", unit=unit)

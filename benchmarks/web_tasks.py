@@ -26,7 +26,8 @@ def prepare(n_items: int) -> dict[str, object]:
     from seed import seed_tasks
 
     from accounts.models import Role
-    from tasks_app.models import OrgUnit, Rag, Task
+    from orgs.models import OrgUnit
+    from tasks_app.models import Rag, Task
     from tests.factories import make_user
 
     started = time.perf_counter()

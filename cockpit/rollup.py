@@ -28,9 +28,10 @@ from django.utils import timezone
 
 from indicators.achievement import achievement, linear_expected
 from indicators.models import Indicator, Measurement, TrajectoryPoint
+from orgs.models import OrgUnit
 from reform.periods import period_of
 from tasks_app import tree
-from tasks_app.models import OrgUnit, Rag, Task, TraceEntry, TraceHead
+from tasks_app.models import Rag, Task, TraceEntry, TraceHead
 from tasks_app.workflow import FINAL_STATUSES, Status
 
 from .models import (

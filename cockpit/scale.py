@@ -34,10 +34,11 @@ from django.utils import timezone
 from accounts.models import Role, User
 from indicators.achievement import linear_expected
 from indicators.models import Indicator, Measurement, TrajectoryPoint
+from orgs.models import OrgUnit
 from reform.periods import Period, period_of
 from tasks_app import events, tree
 from tasks_app.bootstrap import ensure_reference_data
-from tasks_app.models import Domain, Evaluation, Feedback, Instruction, Notice, OrgUnit, Task
+from tasks_app.models import Domain, Evaluation, Feedback, Instruction, Notice, Task
 from tasks_app.workflow import Status
 
 BATCH = 5000

@@ -30,9 +30,10 @@ from django.utils.translation import gettext as _
 from accounts.access import sees_everything, visible_tasks
 from accounts.models import Role
 from indicators.rag import points_text, value_text
+from orgs.models import OrgUnit
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from reform.periods import Period, last_periods, period_of
-from tasks_app.models import Domain, Feedback, Instruction, Notice, OrgUnit, Rag, Task
+from tasks_app.models import Domain, Feedback, Instruction, Notice, Rag, Task
 from tasks_app.selectors import unit_ranking
 from tasks_app.workflow import FINAL_STATUSES, Status
 

@@ -23,9 +23,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_visible_task
 from accounts.models import Role
+from orgs.models import OrgUnit
 from reform.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from tasks_app import services as task_services
-from tasks_app.models import Notice, OrgUnit
+from tasks_app.models import Notice
 
 from . import selectors
 from .api import actions_for

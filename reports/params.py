@@ -9,9 +9,10 @@ from datetime import date
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from orgs.models import OrgUnit
 from reform.errors import ValidationError
 from reform.periods import Period, month_end, period_of
-from tasks_app.models import Domain, OrgUnit, Task
+from tasks_app.models import Domain, Task
 
 from .models import Report
 

@@ -14,9 +14,7 @@ class MissedReport(models.Model):
     )
     period_end = models.DateField(_("报告期"))
     due_date = models.DateField(_("应报日期"))
-    unit = models.ForeignKey(
-        "tasks_app.OrgUnit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+"
-    )
+    unit = models.ForeignKey("orgs.OrgUnit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:

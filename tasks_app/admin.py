@@ -10,19 +10,25 @@ cannot be added to, changed or deleted here by anyone.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Role
+from accounts.admin_access import (
+    ReadOnlyAdmin,
+    RoleAccess,
+    RoleInline,
+    ServiceErrorsAsMessages,
+    actor_of,
+    copy_saved,
+)
 from indicators.models import Indicator
-from reform.errors import DomainError
 
 from . import services, tree
 from .events import action_label
@@ -38,7 +44,6 @@ from .models import (
     Measure,
     Milestone,
     Notice,
-    OrgUnit,
     Policy,
     ProblemReport,
     Task,
@@ -46,158 +51,9 @@ from .models import (
     TraceVerification,
 )
 
-if TYPE_CHECKING:
-    from accounts.models import User
-
-EDIT_ROLES = frozenset({Role.OFFICE})
-READ_ROLES = frozenset({Role.OFFICE, Role.LEADER, Role.AUDITOR})
 INDENT = "\u3000"  # an ideographic space: the page's CSP forbids inline styles
 
-admin.site.site_header = gettext_lazy("数字化改革任务清单管理")
-admin.site.site_title = gettext_lazy("任务清单管理")
-admin.site.index_title = gettext_lazy("任务清单与督办数据")
-
-_django_site_permission = admin.site.has_permission
-
-
-def _site_has_permission(request: HttpRequest) -> bool:
-    """Staff as Django has it, plus the office, leaders and auditors by role (each page checks its own rights)."""
-    user = request.user
-    return _django_site_permission(request) or (user.is_active and getattr(user, "role", None) in READ_ROLES)
-
-
-admin.site.has_permission = _site_has_permission  # type: ignore[method-assign]
-
-
-def may_read(user: Any) -> bool:
-    return user.is_active and (user.is_superuser or user.role in READ_ROLES)
-
-
-def may_edit(user: Any) -> bool:
-    return user.is_active and (user.is_superuser or user.role in EDIT_ROLES)
-
-
-def may_call_services(user: Any) -> bool:
-    """Task and unit services accept the office role only; a superuser without it reads."""
-    return user.is_active and user.role in EDIT_ROLES
-
-
-class RoleAccess:
-    """Grant admin rights by role: ``editable`` models are edited by the office, the rest are read-only."""
-
-    editable = True
-    deletable = True
-    service_backed = False
-
-    def _may_edit(self, request: HttpRequest) -> bool:
-        if not self.editable:
-            return False
-        return may_call_services(request.user) if self.service_backed else may_edit(request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_read(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_read(request.user)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return self._may_edit(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._may_edit(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.deletable and self._may_edit(request)
-
-
-class ReadOnlyAdmin(RoleAccess, admin.ModelAdmin):
-    """Supervision objects have their own lifecycles (services); the admin only shows them."""
-
-    editable = False
-    list_select_related: ClassVar[Any] = ("task",)
-    search_fields = ("task__code", "task__title")
-
-    @admin.display(description=gettext_lazy("任务"), ordering="task__sort_key")
-    def task_link(self, obj: Any) -> str:
-        return f"{obj.task.code} {obj.task.title}" if obj.task_id else "-"
-
-
-class ServiceErrorsAsMessages:
-    """A service refusal (DomainError) becomes an error message on the page instead of a 500."""
-
-    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return super().changeform_view(request, *args, **kwargs)  # type: ignore[misc]
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
-            return HttpResponseRedirect(request.get_full_path())
-
-    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return super().delete_view(request, *args, **kwargs)  # type: ignore[misc]
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
-            return HttpResponseRedirect(request.get_full_path())
-
-
-def _actor(request: HttpRequest) -> User:
-    """The acting user; the admin only lets authenticated users this far."""
-    return cast("User", request.user)
-
-
-def _copy_saved(target: Any, saved: Any) -> None:
-    """Make the admin's unsaved instance the row the service saved, so inlines attach to it."""
-    for field in saved._meta.concrete_fields:
-        if field.attname != "status":  # the FSM field is protected; both are the default (草稿)
-            setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
-
-
 # --- Units and domains -------------------------------------------------------------------------
-
-
-class OrgUnitForm(forms.ModelForm):
-    class Meta:
-        model = OrgUnit
-        fields = ["name", "short_code", "level", "parent"]
-
-
-@admin.register(OrgUnit)
-class OrgUnitAdmin(ServiceErrorsAsMessages, RoleAccess, admin.ModelAdmin):
-    form = OrgUnitForm
-    service_backed = True
-    list_display = ("indented_name", "short_code", "level", "parent")
-    list_filter = ("level",)
-    search_fields = ("name", "short_code")
-    ordering = ("path",)
-    readonly_fields = ("path", "depth")
-
-    @admin.display(description=gettext_lazy("单位名称"), ordering="path")
-    def indented_name(self, obj: OrgUnit) -> str:
-        return INDENT * obj.depth + obj.name
-
-    def get_readonly_fields(self, request: HttpRequest, obj: OrgUnit | None = None) -> tuple[str, ...]:
-        # Moving a unit would rewrite its subtree's paths; that is not an admin edit.
-        return (*self.readonly_fields, "parent") if obj is not None else ()
-
-    def get_fields(self, request: HttpRequest, obj: OrgUnit | None = None) -> Any:
-        fields = ["name", "short_code", "level", "parent"]
-        return [*fields, "path", "depth"] if obj is not None else fields
-
-    def save_model(self, request: HttpRequest, obj: OrgUnit, form: forms.ModelForm, change: bool) -> None:
-        if change:
-            obj.save(update_fields=["name", "short_code", "level"])
-            return
-        data = form.cleaned_data
-        unit = services.orgunit_create(
-            actor=_actor(request),
-            name=data["name"],
-            short_code=data["short_code"],
-            level=data["level"],
-            parent=data.get("parent"),
-        )
-        _copy_saved(obj, unit)
 
 
 @admin.register(Domain)
@@ -214,11 +70,6 @@ class DomainAdmin(RoleAccess, admin.ModelAdmin):
 
 
 # --- Tasks -------------------------------------------------------------------------------------
-
-
-class RoleInline(RoleAccess):
-    extra = 0
-    show_change_link = False
 
 
 class MeasureInline(RoleInline, admin.TabularInline):
@@ -395,10 +246,10 @@ class TaskAdmin(ServiceErrorsAsMessages, RoleAccess, admin.ModelAdmin):
             if "cooperating_units" in form.changed_data:
                 changes["cooperating_units"] = list(data["cooperating_units"])
             if changes:
-                services.task_update(actor=_actor(request), task=obj, **changes)
+                services.task_update(actor=actor_of(request), task=obj, **changes)
             return
         task = services.task_create(
-            actor=_actor(request),
+            actor=actor_of(request),
             code=data["code"],
             title=data["title"],
             description=data.get("description", ""),
@@ -413,7 +264,7 @@ class TaskAdmin(ServiceErrorsAsMessages, RoleAccess, admin.ModelAdmin):
             deadline=data.get("deadline"),
             weight=data["weight"] if data.get("weight") is not None else 1,
         )
-        _copy_saved(obj, task)
+        copy_saved(obj, task)
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
         # Cooperating units were saved (and traced) by the service; only the inlines remain.
@@ -421,7 +272,7 @@ class TaskAdmin(ServiceErrorsAsMessages, RoleAccess, admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request: HttpRequest, obj: Task) -> None:
-        services.task_delete(actor=_actor(request), task=obj)
+        services.task_delete(actor=actor_of(request), task=obj)
 
 
 admin.site.register(Task, TaskAdmin)

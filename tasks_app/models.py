@@ -12,38 +12,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
+from orgs.models import OrgUnit
+
 from .workflow import FINAL_STATUSES, Status, TaskWorkflow
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-class OrgUnit(models.Model):
-    """A responsible unit; ``path`` is a materialised path of ids so a subtree is one prefix query."""
-
-    class Level(models.TextChoices):
-        PROVINCE = "province", _("省")
-        CITY = "city", _("市")
-        COUNTY = "county", _("区县")
-        STREET = "street", _("街镇")
-        COMMUNITY = "community", _("村社")
-
-    name = models.CharField(_("单位名称"), max_length=100, unique=True)
-    short_code = models.CharField(_("单位简码"), max_length=32, unique=True)
-    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
-    parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
-    path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(_("深度"), default=0, editable=False)
-
-    class Meta:
-        verbose_name = _("责任单位")
-        verbose_name_plural = _("责任单位")
-        ordering = ["path"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Domain(models.Model):

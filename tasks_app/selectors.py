@@ -11,9 +11,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.access import visible_tasks
+from orgs.models import OrgUnit
 
 from . import tree
-from .models import Domain, Evaluation, Instruction, OrgUnit, Task, TraceEntry
+from .models import Domain, Evaluation, Instruction, Task, TraceEntry
 from .workflow import Status
 
 if TYPE_CHECKING:

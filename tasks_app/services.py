@@ -19,6 +19,7 @@ from django_fsm import can_proceed
 
 from accounts.access import get_visible_task, require_role, require_role_on_task, sees_everything, visible_tasks
 from accounts.models import Role
+from orgs.models import OrgUnit
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 
 from . import events, tree, workflow
@@ -31,7 +32,6 @@ from .models import (
     Feedback,
     Instruction,
     Notice,
-    OrgUnit,
     ProblemReport,
     Task,
 )
@@ -55,36 +55,6 @@ TASK_EDIT_FIELDS = (
     "deadline",
     "weight",
 )
-
-
-# --- Org units ----------------------------------------------------------------------------------
-
-
-def orgunit_create(
-    *, actor: User | None, name: str, short_code: str, level: str, parent: OrgUnit | None = None
-) -> OrgUnit:
-    """Create a unit under ``parent``; its materialised path is the parent's plus its own id."""
-    if actor is not None:
-        require_role(actor, OFFICE_ROLES, _("管理单位"))
-    name = name.strip()
-    if not name:
-        raise ValidationError(_("单位名称不能为空"), fields={"name": [_("必填")]})
-    if level not in OrgUnit.Level.values:
-        raise ValidationError(_("未知的单位层级：%(level)s") % {"level": level}, fields={"level": [_("无效")]})
-    with transaction.atomic():
-        if OrgUnit.objects.filter(name=name).exists():
-            raise ValidationError(_("单位“%(name)s”已存在") % {"name": name}, fields={"name": [_("重复")]})
-        unit = OrgUnit.objects.create(
-            name=name,
-            short_code=short_code,
-            level=level,
-            parent=parent,
-            path=f"tmp-{short_code}",
-            depth=(parent.depth + 1) if parent else 0,
-        )
-        unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
-        unit.save(update_fields=["path"])
-    return unit
 
 
 # --- Task tree ----------------------------------------------------------------------------------

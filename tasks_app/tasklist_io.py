@@ -36,10 +36,12 @@ from django.utils.translation import gettext as _
 from accounts.access import require_role
 from accounts.models import Role
 from indicators.models import Indicator
+from orgs.models import OrgUnit
+from orgs.services import orgunit_create
 from reform.errors import NotFound
 
 from . import events, services, tree
-from .models import Domain, EvaluationCriterion, Measure, OrgUnit, Policy, Task
+from .models import Domain, EvaluationCriterion, Measure, Policy, Task
 from .workflow import FINAL_STATUSES, Status
 
 if TYPE_CHECKING:
@@ -917,7 +919,7 @@ class _Importer:
             return created
         for unit in sorted(self.new_units, key=lambda u: self.new_units[u]):
             # The import already checked the actor may do this (the office, a superuser or the system).
-            made = services.orgunit_create(
+            made = orgunit_create(
                 actor=None,
                 name=unit,
                 short_code=_short_code(unit),

@@ -24,10 +24,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import UNIT_ROLES, Role
+from orgs.models import OrgUnit
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 
 from . import forms, inbox, services, web_selectors
-from .models import Domain, ExtensionRequest, Instruction, Notice, OrgUnit, ProblemReport, Rag, Task
+from .models import Domain, ExtensionRequest, Instruction, Notice, ProblemReport, Rag, Task
 from .workflow import FINAL_STATUSES, Status
 
 # --- Domain errors on the web -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.access import get_visible_task, visible_tasks
 from accounts.models import UNIT_ROLES
+from orgs.models import OrgUnit
 
 from .models import (
     SEVERITY,
@@ -24,7 +25,6 @@ from .models import (
     Feedback,
     Instruction,
     Notice,
-    OrgUnit,
     ProblemReport,
     Rag,
     Task,

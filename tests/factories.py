@@ -9,8 +9,10 @@ import factory
 from django.contrib.auth.models import Group
 
 from accounts.models import Role, User
+from orgs.models import OrgUnit
+from orgs.services import orgunit_create
 from tasks_app import services
-from tasks_app.models import Domain, OrgUnit, Task
+from tasks_app.models import Domain, Task
 
 _unit_seq = itertools.count(1)
 _task_seq = itertools.count(1)
@@ -18,9 +20,7 @@ _task_seq = itertools.count(1)
 
 def make_unit(name: str | None = None, *, parent: OrgUnit | None = None, level: str = "city") -> OrgUnit:
     n = next(_unit_seq)
-    return services.orgunit_create(
-        actor=None, name=name or f"测试单位{n}", short_code=f"U{n:05d}", level=level, parent=parent
-    )
+    return orgunit_create(actor=None, name=name or f"测试单位{n}", short_code=f"U{n:05d}", level=level, parent=parent)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -9,8 +9,8 @@ from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from orgs.models import OrgUnit
 from tasks_app.api.serializers import UnitRefSerializer
-from tasks_app.models import OrgUnit
 
 from ..models import Role
 

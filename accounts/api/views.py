@@ -10,8 +10,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from orgs.models import OrgUnit
 from reform.api import ApiView, ErrorSerializer, responses, validated
-from tasks_app.models import Notification, OrgUnit
+from tasks_app.models import Notification
 
 from . import serializers as s
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_celery_beat",
+    "orgs",
     "accounts",
     "tasks_app",
     "indicators",
@@ -192,7 +193,7 @@ SPECTACULAR_SETTINGS = {
     # One schema name per choice set where several fields share a name (status, level, source).
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks_app.workflow.Status",
-        "UnitLevelEnum": "tasks_app.models.OrgUnit.Level",
+        "UnitLevelEnum": "orgs.models.OrgUnit.Level",
         "NoticeLevelEnum": "tasks_app.models.Notice.Level",
         "NoticeSourceEnum": "tasks_app.models.Notice.Source",
         "MeasurementSourceEnum": "indicators.models.Measurement.Source",

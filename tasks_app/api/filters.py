@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from orgs.models import OrgUnit
 from reform.errors import ValidationError
 
 from .. import tree
-from ..models import Domain, OrgUnit, Rag, Task
+from ..models import Domain, Rag, Task
 from ..workflow import FINAL_STATUSES, Status
 
 DIMENSIONS = (("governance", gettext_lazy("治理")), ("service", gettext_lazy("服务")))

@@ -16,18 +16,10 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.access import get_visible_task, visible_tasks
+from orgs.models import OrgUnit
 
 from .. import services
-from ..models import (
-    CorrectionOrder,
-    EvaluationCriterion,
-    ExtensionRequest,
-    Instruction,
-    Notice,
-    OrgUnit,
-    ProblemReport,
-    Task,
-)
+from ..models import CorrectionOrder, EvaluationCriterion, ExtensionRequest, Instruction, Notice, ProblemReport, Task
 from ..selectors import task_ancestors
 from ..workflow import Status
 

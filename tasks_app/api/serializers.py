@@ -17,19 +17,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from indicators.models import Indicator, Measurement
+from orgs.models import OrgUnit
 
 from .. import workflow
-from ..models import (
-    CorrectionOrder,
-    Evaluation,
-    ExtensionRequest,
-    Feedback,
-    Instruction,
-    Notice,
-    OrgUnit,
-    ProblemReport,
-    Rag,
-)
+from ..models import CorrectionOrder, Evaluation, ExtensionRequest, Feedback, Instruction, Notice, ProblemReport, Rag
 from ..workflow import Status
 from .filters import DIMENSIONS, MAX_ID
 

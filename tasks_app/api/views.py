@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from accounts.access import get_visible_task, visible_tasks
 from accounts.models import UNIT_ROLES, Role
+from orgs.models import OrgUnit
 from reform.api import (
     ApiView,
     ErrorSerializer,
@@ -46,7 +47,6 @@ from ..models import (
     Instruction,
     Notice,
     Notification,
-    OrgUnit,
     ProblemReport,
     Task,
 )

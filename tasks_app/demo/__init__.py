@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts.models import Role, User
-from tasks_app import services
+from orgs.models import OrgUnit
+from orgs.services import orgunit_create
 from tasks_app.bootstrap import ensure_reference_data
-from tasks_app.models import OrgUnit
 
 CITY = "演示市人民政府"
 DEPARTMENTS = [
@@ -50,7 +50,7 @@ def demo_password() -> str:
 
 def _unit(name: str, code: str, level: str, parent: OrgUnit | None) -> OrgUnit:
     existing = OrgUnit.objects.filter(name=name).first()
-    return existing or services.orgunit_create(actor=None, name=name, short_code=code, level=level, parent=parent)
+    return existing or orgunit_create(actor=None, name=name, short_code=code, level=level, parent=parent)
 
 
 def build_units() -> dict[str, OrgUnit]:

@@ -19,10 +19,11 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Role, User
+from orgs.models import OrgUnit
 from reform.errors import DomainError
 from reform.periods import period_of
 from tasks_app import services
-from tasks_app.models import Notice, OrgUnit, Task, TraceEntry
+from tasks_app.models import Notice, Task, TraceEntry
 from tasks_app.workflow import Status
 
 LAUNCH = date(2026, 3, 2)

@@ -25,12 +25,14 @@ from accounts import services as account_services
 from accounts.models import Role, User
 from indicators import services as indicator_services
 from indicators.models import Indicator
+from orgs.models import OrgUnit
+from orgs.services import orgunit_create
 from reform.errors import DomainError
 from reports import services as report_services
 from reports.models import Report
 from tasks_app import services
 from tasks_app.attachments import attachment_store
-from tasks_app.models import ExtensionRequest, Instruction, Notice, OrgUnit, ProblemReport, Task
+from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
 from tasks_app.tasklist_io import tasklist_export, tasklist_import
 from tests.accounts.authz_world import ACTORS, ANONYMOUS, FOREIGN, OWN, PDF, ROLE_OF, SIDES, World, sees
 from tests.accounts.test_authorization_matrix import (  # noqa: F401 - world: the module-scoped fixture
@@ -52,6 +54,7 @@ USER_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
 SERVICE_ACTORS = tuple(a for a in ACTORS if a != ANONYMOUS)  # services are only reached by signed-in users
 
 SERVICE_MODULES = (
+    "orgs.services",
     "tasks_app.services",
     "tasks_app.attachments",
     "tasks_app.inbox",
@@ -183,8 +186,8 @@ SERVICES: dict[str, ServiceRow] = {
     "tasks_app.services.task_delete": ServiceRow(
         lambda w, u, s: services.task_delete(actor=u, task=task(w, s)), OFFICE, ok="ValidationError"
     ),
-    "tasks_app.services.orgunit_create": ServiceRow(
-        lambda w, u, s: services.orgunit_create(actor=u, name="市矩阵局", short_code="MX01", level="city"),
+    "orgs.services.orgunit_create": ServiceRow(
+        lambda w, u, s: orgunit_create(actor=u, name="市矩阵局", short_code="MX01", level="city"),
         OFFICE,
         scoped=False,
     ),

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from indicators.models import Indicator, Measurement
+from orgs.models import OrgUnit
 from tasks_app import events
 from tasks_app.models import (
     Attachment,
@@ -22,7 +23,6 @@ from tasks_app.models import (
     Instruction,
     Notice,
     Notification,
-    OrgUnit,
     ProblemReport,
     Task,
 )

@@ -13,9 +13,10 @@ from accounts.models import User
 from cockpit.scale import seed_scale
 from indicators.models import Indicator
 from indicators.services import measurement_record
+from orgs.models import OrgUnit
 from reform.errors import DomainError
 from tasks_app import services
-from tasks_app.models import Instruction, OrgUnit, Task
+from tasks_app.models import Instruction, Task
 from tasks_app.workflow import Status
 
 PASSWORD = "pw-Strong-2026!"

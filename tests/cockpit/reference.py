@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from indicators.achievement import achievement, linear_expected
 from indicators.models import Indicator
+from orgs.models import OrgUnit
 from reform.periods import Period, last_periods, period_of
 from rhythm.models import MissedReport
-from tasks_app.models import Domain, Feedback, Instruction, Notice, OrgUnit, Task
+from tasks_app.models import Domain, Feedback, Instruction, Notice, Task
 from tasks_app.workflow import FINAL_STATUSES, Status
 
 LIGHTS = ("red", "yellow", "green")

@@ -25,8 +25,9 @@ from cockpit.models import (
     StateCell,
     TaskFact,
 )
+from orgs.models import OrgUnit
 from reform.periods import period_of
-from tasks_app.models import Domain, OrgUnit
+from tasks_app.models import Domain
 
 from .conftest import build_programme, random_writes
 from .reference import LIGHTS, reference_for

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
+from orgs.models import OrgUnit
 from reform import db_router
 from reform.db_router import ReplicaRouter, use_replica
-from tasks_app.models import OrgUnit
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,18 +5,9 @@ import pytest
 from django.urls import reverse
 
 from indicators.models import Indicator, Measurement, TrajectoryPoint
+from orgs.models import OrgUnit
 from tasks_app import services
-from tasks_app.models import (
-    Domain,
-    EvaluationCriterion,
-    Measure,
-    Milestone,
-    Notice,
-    OrgUnit,
-    Policy,
-    Task,
-    TraceEntry,
-)
+from tasks_app.models import Domain, EvaluationCriterion, Measure, Milestone, Notice, Policy, Task, TraceEntry
 from tests.factories import Role, make_task, make_user
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +44,7 @@ def office_client(client, office_user):
 
 ADMIN_MODELS = [
     ("tasks_app", "task", "任务"),
-    ("tasks_app", "orgunit", "责任单位"),
+    ("orgs", "orgunit", "责任单位"),
     ("tasks_app", "domain", "改革领域"),
     ("tasks_app", "policy", "政策"),
     ("tasks_app", "milestone", "里程碑"),
@@ -93,7 +84,7 @@ def test_changelists_render_for_the_office(office_client, programme, app, model,
     ("app", "model"),
     [
         ("tasks_app", "task"),
-        ("tasks_app", "orgunit"),
+        ("orgs", "orgunit"),
         ("tasks_app", "policy"),
         ("tasks_app", "milestone"),
         ("tasks_app", "instruction"),
@@ -166,7 +157,7 @@ def _task_form(**overrides):
     "url",
     [
         "admin:tasks_app_task_add",
-        "admin:tasks_app_orgunit_add",
+        "admin:orgs_orgunit_add",
         "admin:tasks_app_policy_add",
         "admin:tasks_app_milestone_add",
         "admin:indicators_indicator_add",
@@ -271,7 +262,7 @@ def test_deleting_in_admin_goes_through_the_service(office_client, dsj, office_u
 
 def test_creating_a_unit_sets_its_path(office_client, city):
     response = office_client.post(
-        reverse("admin:tasks_app_orgunit_add"),
+        reverse("admin:orgs_orgunit_add"),
         {"name": "市数据资源中心", "short_code": "SJZX", "level": "city", "parent": city.pk},
     )
     assert response.status_code == 302, response.content.decode()
