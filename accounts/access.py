@@ -12,9 +12,8 @@ from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
-from reform.errors import NotFound, PermissionDenied
-
-from .models import UNIT_ROLES, Role
+from reform.errors import NotFound
+from reform.roles import UNIT_ROLES, Role, require_role
 
 if TYPE_CHECKING:
     from tasks_app.models import Task
@@ -77,12 +76,6 @@ def get_visible_task(user: User, task_id: int | str, queryset: QuerySet[Task] | 
         return visible_tasks(user, queryset).get(pk=int(task_id))
     except (ValueError, TypeError, Task.DoesNotExist) as exc:
         raise NotFound(_("任务不存在或无权访问")) from exc
-
-
-def require_role(user: User, roles: frozenset[str] | set[str], action: str) -> None:
-    """Raise PermissionDenied (403) unless the user's role may ever perform ``action``."""
-    if not user.is_authenticated or user.role not in roles:
-        raise PermissionDenied(_("您的角色无权%(action)s") % {"action": action})
 
 
 def require_role_on_task(user: User, task_id: int | str, roles: frozenset[str] | set[str], action: str) -> None:

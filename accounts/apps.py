@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与权限")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the login/logout/lockout trace receivers
+        # Django's place for start-up imports: event types register, signal receivers connect.
+        from . import events, signals  # noqa: F401

@@ -7,8 +7,10 @@ from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChange
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from reform.roles import UNIT_ROLES, Role
+
 from . import selectors
-from .models import UNIT_ROLES, Role, User
+from .models import User
 
 
 class PasswordChangeForm(DjangoPasswordChangeForm):

@@ -4,18 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Role(models.TextChoices):
-    """Roles are Django groups with these names; a user has exactly one."""
-
-    LEADER = "leader", _("市领导")
-    OFFICE = "office", _("督查室")
-    UNIT_ADMIN = "unit_admin", _("单位管理员")
-    UNIT_HANDLER = "unit_handler", _("单位经办人")
-    AUDITOR = "auditor", _("审计员")
-
-
-UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.UNIT_HANDLER})
+from reform.roles import Role
 
 
 class User(AbstractUser):

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Role, User
+from reform.roles import Role
+
+from .models import User
 
 if TYPE_CHECKING:
     from orgs.models import OrgUnit

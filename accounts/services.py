@@ -7,23 +7,23 @@ may never manage accounts gets 403. Passwords never enter the trace.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import secrets
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
+from orgs.models import OrgUnit
 from reform.errors import NotFound, PermissionDenied, ValidationError
+from reform.roles import UNIT_ROLES, Role, require_role
 
-from .access import VIEW_TASK_PERM, get_visible_task, require_role, require_role_on_task, sees_everything
-from .models import UNIT_ROLES, Role, User
-
-if TYPE_CHECKING:
-    from orgs.models import OrgUnit
-    from tasks_app.models import Task
+from . import events
+from .models import User
 
 USER_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
 
@@ -50,8 +50,6 @@ ONE_TIME_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23
 
 def new_one_time_password(length: int = 12) -> str:
     """A random password that passes the validators: no look-alike characters, with upper, lower and digits."""
-    import secrets
-
     while True:
         password = "".join(secrets.choice(ONE_TIME_PASSWORD_ALPHABET) for _position in range(length))
         if (
@@ -112,11 +110,8 @@ def user_create(
         with transaction.atomic():
             user.save()
             user.groups.add(Group.objects.get(name=role))
-            from tasks_app import events
-
-            events.record(
+            events.USER_CREATED(
                 actor=actor,
-                action="user.create",
                 obj=user,
                 payload={
                     "username": username,
@@ -150,16 +145,10 @@ def user_reset_password(*, actor: User, user: User, one_time_password: str) -> U
         target.set_password(one_time_password)
         target.must_change_password = True
         target.save(update_fields=["password", "must_change_password"])
-        from axes.utils import reset as axes_reset
-        from rest_framework.authtoken.models import Token
-
         tokens_revoked, _detail = Token.objects.filter(user=target).delete()
         lockouts_lifted = axes_reset(username=target.username)
-        from tasks_app import events
-
-        events.record(
+        events.PASSWORD_RESET(
             actor=actor,
-            action="user.reset_password",
             obj=target,
             payload={
                 "username": target.username,
@@ -168,73 +157,3 @@ def user_reset_password(*, actor: User, user: User, one_time_password: str) -> U
             },
         )
     return target
-
-
-def _granted(user: User, task: Task) -> bool:
-    from guardian.models import UserObjectPermission
-
-    # The same per-user grants that accounts.access.visible_tasks honours (not group grants).
-    return UserObjectPermission.objects.filter(
-        user_id=user.pk,
-        permission__codename="view_task",
-        content_type__app_label="tasks_app",
-        content_type__model="task",
-        object_pk=str(task.pk),
-    ).exists()
-
-
-def _share_target(user: User) -> User:
-    target = User.objects.filter(pk=user.pk, is_active=True).first()
-    if target is None or target.role is None:
-        raise ValidationError(_("只能授权给已启用且有角色的用户"), fields={"user": [_("用户无效")]})
-    return target
-
-
-def task_share(*, actor: User, task: Task, user: User) -> bool:
-    """Let ``user`` see ``task`` (a django-guardian ``view_task`` grant); return False if it already could."""
-    from guardian.shortcuts import assign_perm
-
-    require_role_on_task(actor, task.pk, {Role.OFFICE}, _("授权查看任务"))
-    task = get_visible_task(actor, task.pk)
-    target = _share_target(user)
-    if sees_everything(target):
-        raise ValidationError(_("该用户本就可以查看全部任务，无需授权"), fields={"user": [_("无需授权")]})
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=target.pk).first()  # one grant (and trace entry) at a time
-        if _granted(target, task):
-            return False
-        assign_perm(VIEW_TASK_PERM, target, task)
-        from tasks_app import events
-
-        events.record(
-            actor=actor,
-            action="task.share",
-            obj=task,
-            payload={"user": target.username, "user_id": target.pk},
-        )
-    return True
-
-
-def task_unshare(*, actor: User, task: Task, user: User) -> bool:
-    """Withdraw a ``view_task`` grant; return False if there was none. Unit scoping is unaffected."""
-    from guardian.shortcuts import remove_perm
-
-    require_role_on_task(actor, task.pk, {Role.OFFICE}, _("撤销任务授权"))
-    task = get_visible_task(actor, task.pk)
-    target = User.objects.filter(pk=user.pk).first()
-    if target is None:
-        raise NotFound(_("用户不存在"))
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=target.pk).first()
-        if not _granted(target, task):
-            return False
-        remove_perm(VIEW_TASK_PERM, target, task)
-        from tasks_app import events
-
-        events.record(
-            actor=actor,
-            action="task.unshare",
-            obj=task,
-            payload={"user": target.username, "user_id": target.pk},
-        )
-    return True

@@ -12,6 +12,9 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from trail.events import EventType
+
+from . import events
 from .middleware import SESSION_SEEN, SESSION_STARTED
 
 
@@ -22,14 +25,11 @@ def _ip(request: HttpRequest | None) -> str:
 
 
 def _record(
-    action: str, *, user: Any = None, username: str = "", request: HttpRequest | None = None, **extra: str
+    event: EventType, *, user: Any = None, username: str = "", request: HttpRequest | None = None, **extra: str
 ) -> None:
-    from tasks_app import events
-
     with transaction.atomic():
-        events.record(
+        event(
             actor=user,
-            action=action,
             payload={"username": username or getattr(user, "username", ""), "ip": _ip(request), **extra},
         )
 
@@ -42,22 +42,22 @@ def trace_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> 
         # the API (accounts.auth.authenticate_or_lockout) starts no session.
         request.session[SESSION_STARTED] = request.session[SESSION_SEEN] = time.time()
         via = "web"
-    _record("auth.login", user=user, request=request, via=via)
+    _record(events.LOGGED_IN, user=user, request=request, via=via)
 
 
 @receiver(user_logged_out)
 def trace_logout(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        _record("auth.logout", user=user, request=request, reason=getattr(request, "logout_reason", "user"))
+        _record(events.LOGGED_OUT, user=user, request=request, reason=getattr(request, "logout_reason", "user"))
 
 
 @receiver(user_login_failed)
 def trace_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    _record("auth.login_failed", username=str(credentials.get("username", ""))[:150], request=request)
+    _record(events.LOGIN_FAILED, username=str(credentials.get("username", ""))[:150], request=request)
 
 
 @receiver(user_locked_out)
 def trace_lockout(sender: Any, request: HttpRequest, username: str, ip_address: str, **kwargs: Any) -> None:
-    _record("auth.lockout", username=username or "", request=request)
+    _record(events.LOCKED_OUT, username=username or "", request=request)

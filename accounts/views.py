@@ -12,10 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from reform.errors import NotFound, PermissionDenied
 from reform.errors import ValidationError as DomainValidationError
+from reform.roles import Role
 
 from . import selectors, services
 from .forms import PasswordChangeForm, UserCreateForm
-from .models import Role, User
+from .models import User
 
 
 class LoginView(auth_views.LoginView):

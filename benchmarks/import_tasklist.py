@@ -128,9 +128,9 @@ def main() -> None:
     from orgs.models import OrgUnit
     from orgs.services import orgunit_create
     from tasks_app.bootstrap import ensure_reference_data
-    from tasks_app.events import verify_chain
     from tasks_app.models import Task
     from tasks_app.tasklist_io import tasklist_export, tasklist_import
+    from trail.verify import verify_chain
 
     ensure_reference_data()
     city = OrgUnit.objects.filter(parent__isnull=True).first() or orgunit_create(

@@ -24,8 +24,9 @@ def seed_supervision(task_ids: list[int], *, seed: int = 11) -> dict[str, int]:
     """Notices, instructions, ten-day reports and missed reports for a share of the items, in bulk."""
     from django.utils import timezone
 
-    from accounts.models import Role, User
+    from accounts.models import User
     from reform.periods import period_of
+    from reform.roles import Role
     from rhythm.models import MissedReport
     from rhythm.services import due_date_for
     from tasks_app.models import Feedback, Instruction, Notice, Task

@@ -16,12 +16,12 @@ from _setup import setup_django
 
 
 def build_chain(count: int) -> float:
-    """Append ``count`` valid entries with the same hashing as events.record, in bulk."""
+    """Append ``count`` valid entries with the same hashing as trail.chain.append, in bulk."""
     from django.db import transaction
     from django.utils import timezone
 
-    from tasks_app import events
-    from tasks_app.models import TraceEntry, TraceHead
+    from trail import chain
+    from trail.models import TraceEntry, TraceHead
 
     started = time.perf_counter()
     head = TraceHead.objects.get(pk=1)
@@ -46,7 +46,7 @@ def build_chain(count: int) -> float:
             "payload": payload,
             "prev_hash": prev,
         }
-        digest = events.compute_hash(**{**fields, "created_at": events._timestamp(created)})
+        digest = chain.compute_hash(**{**fields, "created_at": chain.timestamp(created)})
         batch.append(TraceEntry(**fields, hash=digest))
         prev = digest
         if len(batch) == 20_000:
@@ -62,8 +62,9 @@ def build_chain(count: int) -> float:
 def transitions_per_second(count: int, threads: int = 1, tag: str = "A") -> tuple[float, int]:
     from django.contrib.auth.models import Group
 
-    from accounts.models import Role, User
+    from accounts.models import User
     from orgs.services import orgunit_create
+    from reform.roles import Role
     from tasks_app import services
     from tasks_app.models import Domain
 
@@ -111,7 +112,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="request threads in the one process (gthread)")
     args = parser.parse_args()
     setup_django(args.db)
-    from tasks_app import events
+    from trail.verify import verify_chain
 
     rate, done = transitions_per_second(args.transitions, threads=1, tag="1")
     print(f"traced transitions, 1 thread: {done} → {rate:.0f} transitions/s")
@@ -120,7 +121,7 @@ def main() -> None:
     build_seconds = build_chain(args.entries)
     print(f"built {args.entries:,} chained entries in {build_seconds:.1f} s (bulk, benchmark set-up only)")
     started = time.perf_counter()
-    result = events.verify_chain()
+    result = verify_chain()
     seconds = time.perf_counter() - started
     assert result.ok, result
     print(f"verify_trace: {result.count:,} entries intact in {seconds:.1f} s (target ≤ 60 s)")

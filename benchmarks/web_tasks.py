@@ -25,8 +25,8 @@ from _setup import percentile, setup_django
 def prepare(n_items: int) -> dict[str, object]:
     from seed import seed_tasks
 
-    from accounts.models import Role
     from orgs.models import OrgUnit
+    from reform.roles import Role
     from tasks_app.models import Rag, Task
     from tests.factories import make_user
 

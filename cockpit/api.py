@@ -16,8 +16,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Role
 from reform.api import ApiView, responses
+from reform.roles import Role
 
 from . import selectors
 

@@ -31,8 +31,9 @@ from indicators.models import Indicator, Measurement, TrajectoryPoint
 from orgs.models import OrgUnit
 from reform.periods import period_of
 from tasks_app import tree
-from tasks_app.models import Rag, Task, TraceEntry, TraceHead
+from tasks_app.models import Rag, Task
 from tasks_app.workflow import FINAL_STATUSES, Status
+from trail.models import TraceEntry, TraceHead
 
 from .models import (
     ALL_SCOPE,

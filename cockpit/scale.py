@@ -31,11 +31,12 @@ from django.contrib.auth.models import Group
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from indicators.achievement import linear_expected
 from indicators.models import Indicator, Measurement, TrajectoryPoint
 from orgs.models import OrgUnit
 from reform.periods import Period, period_of
+from reform.roles import Role
 from tasks_app import events, tree
 from tasks_app.bootstrap import ensure_reference_data
 from tasks_app.models import Domain, Evaluation, Feedback, Instruction, Notice, Task
@@ -820,9 +821,8 @@ def seed_scale(*, items: int, seed: int = 2026, password: str, log: Callable[[st
         step("ten-day reports", builder.write_reports, leaves)
         step("evaluations", builder.write_evaluations, leaves)
         step("snapshots", builder.write_snapshots, leaves)
-        events.record(
+        events.TASKLIST_IMPORTED(
             actor=None,
-            action="task.import",
             payload={"source": "seed_scale", "items": builder.counts["items"], "tasks": builder.counts["tasks"]},
         )
     lights = step("lights (recompute_all)", rag.recompute_all)

@@ -28,11 +28,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.access import sees_everything, visible_tasks
-from accounts.models import Role
 from indicators.rag import points_text, value_text
 from orgs.models import OrgUnit
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from reform.periods import Period, last_periods, period_of
+from reform.roles import Role
 from tasks_app.models import Domain, Feedback, Instruction, Notice, Rag, Task
 from tasks_app.selectors import unit_ranking
 from tasks_app.workflow import FINAL_STATUSES, Status
@@ -776,7 +776,7 @@ def scope_meta(f: CockpitFilters, units: dict[int, UnitRow], domains: list[Domai
 
 def watermark(cache_key: str = "", day: date | None = None) -> dict[str, Any]:
     """The trace head, the cockpit state and (given a key) the figures cached for it at that watermark: one query."""
-    from tasks_app.models import TraceHead
+    from trail.models import TraceHead
 
     head = TraceHead._meta.db_table
     state = CockpitState._meta.db_table

@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_visible_task
-from accounts.models import Role
 from orgs.models import OrgUnit
 from reform.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from reform.roles import Role
 from tasks_app import services as task_services
 from tasks_app.models import Notice
 

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_access import RoleAccess, RoleInline
+from reform.admin_access import RoleAccess, RoleInline
 
 from .models import Indicator, Measurement, TrajectoryPoint
 

@@ -23,14 +23,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import get_visible_task, require_role
-from accounts.models import UNIT_ROLES, Role
+from accounts.access import get_visible_task
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from reform.periods import Period, period_of
-from tasks_app import events
+from reform.roles import UNIT_ROLES, Role, require_role
 from tasks_app.models import Attachment, Task
 from tasks_app.services import schedule_light_refresh
+from trail.chain import append_many
 
+from . import events
 from .achievement import linear_expected
 from .models import Indicator, Measurement, TrajectoryPoint
 from .tabular import DEFAULT_SHEET, MeasurementRow, issue, parse_number, parse_period, read_table
@@ -127,9 +128,8 @@ def measurement_record(
         measurement.reported_by = actor
         measurement.source = source
         measurement.save()
-        events.record(
+        events.MEASURED(
             actor=actor,
-            action="indicator.measure",
             obj=measurement,
             task=task,
             payload={
@@ -208,9 +208,8 @@ def trajectory_set(
         TrajectoryPoint.objects.bulk_update(updated, ["expected_value"])
         TrajectoryPoint.objects.filter(pk__in=removed).delete()
         ordered = sorted(clean.items())
-        events.record(
+        events.TRAJECTORY_SET(
             actor=actor,
-            action="indicator.trajectory",
             obj=indicator,
             task=indicator.task,
             payload={
@@ -394,11 +393,10 @@ def measurements_apply(
         Measurement.objects.bulk_update(
             updated, ["value", "reported_by", "source", "evidence", "reported_at"], batch_size=1000
         )
-        events.record_many(
+        append_many(
             actor=actor,
             items=[
-                events.TraceItem(
-                    action="indicator.import",
+                events.IMPORTED.item(
                     task=tasks[task_id],
                     payload={"source": source, "label": label, "values": task_changes},
                 )

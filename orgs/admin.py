@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
-from accounts.admin_access import RoleAccess, ServiceErrorsAsMessages, actor_of, copy_saved
+from reform.admin_access import RoleAccess, ServiceErrorsAsMessages, actor_of, copy_saved
 
 from .models import OrgUnit
 from .services import orgunit_create

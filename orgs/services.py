@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.access import require_role
-from accounts.models import Role
 from reform.errors import ValidationError
+from reform.roles import Role, require_role
 
 from .models import OrgUnit
 

@@ -18,7 +18,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from reform.errors import PermissionDenied, ValidationError
+from reform.errors import ValidationError
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -72,12 +72,6 @@ class FirstRendererNegotiation(DefaultContentNegotiation):
     def select_renderer(self, request: Any, renderers: list[Any], format_suffix: str | None = None) -> Any:
         renderer = renderers[0]
         return renderer, renderer.media_type
-
-
-def require_roles(user: Any, roles: set[str] | frozenset[str], action: str) -> None:
-    """403 unless the user's role is one of ``roles`` (the services say the same in the same words)."""
-    if user.role not in roles:
-        raise PermissionDenied(_("您的角色无权%(action)s") % {"action": action})
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict[str, Any]:

@@ -24,6 +24,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from trail.selectors import head_seq, latest_verification
+
+from .celery import app as celery_app
+
 logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_SECONDS = 2.0
@@ -64,20 +68,16 @@ def broker_configured() -> bool:
 
 
 def _broker() -> dict[str, Any]:
-    from reform.celery import app
-
-    with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
+    with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS)
         return {"transport": conn.transport_cls}
 
 
 def _trace() -> dict[str, Any]:
-    from tasks_app.models import TraceHead, TraceVerification
-
-    head = TraceHead.objects.using("default").filter(pk=1).values_list("seq", flat=True).first()
+    head = head_seq(using="default")
     if head is None:
         raise LookupError("trace head row missing")
-    last = TraceVerification.objects.using("default").order_by("-started_at", "-id").first()
+    last = latest_verification(using="default")
     verification = None
     if last is not None:
         age = timezone.now() - last.started_at

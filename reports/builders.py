@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from reform.periods import Period
 from rhythm.services import due_date_for, items_owing_report
-from tasks_app.events import action_label
-from tasks_app.models import Feedback, Task, TraceEntry, TraceHead
-from tasks_app.selectors import STATE_LABELS, _summary
+from tasks_app.models import Feedback, Task
+from tasks_app.selectors import task_timeline_items
+from trail.models import TraceEntry, TraceHead
 
 from . import selectors as figures
 from .models import Report
@@ -445,14 +445,14 @@ def gather_dossier(spec: Spec) -> dict[str, Any]:
         )
     timeline = [
         {
-            "seq": e.seq,
-            "at": _d(e.created_at),
-            "actor": e.actor_name,
-            "label": action_label(e.action),
-            "states": _states(e.from_state, e.to_state),
-            "summary": _summary(e.action, e.payload),
+            "seq": item.seq,
+            "at": _d(item.at),
+            "actor": item.actor,
+            "label": item.label,
+            "states": _states(item.from_state, item.to_state),
+            "summary": item.summary,
         }
-        for e in TraceEntry.objects.filter(task_id=task.pk).order_by("seq")
+        for item in task_timeline_items(task)
     ]
     data = {
         "task": {
@@ -595,8 +595,7 @@ def dossier_summary(data: dict[str, Any]) -> str:
 def _states(from_state: str, to_state: str) -> str:
     if not from_state and not to_state:
         return ""
-    a, b = str(STATE_LABELS.get(from_state, from_state)), str(STATE_LABELS.get(to_state, to_state))
-    return f"{a} → {b}" if a and b else (b or a)
+    return f"{from_state} → {to_state}" if from_state and to_state else (to_state or from_state)
 
 
 def _ancestor_codes(code: str) -> list[str]:

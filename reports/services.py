@@ -28,11 +28,12 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
 from reform.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from reform.jobs import enqueue_on_commit
 from reform.periods import Period
-from tasks_app import events
+from reform.roles import Role
 
+from . import events
 from .builders import Spec, gather, title_for
 from .models import Report
 from .params import Scope, parse_period, parse_scope, period_value
@@ -131,9 +132,8 @@ def queue_report(
                     parameters=parameters,
                     created_by=actor,
                 )
-                events.record(
+                events.REPORT_REQUESTED(
                     actor=actor,
-                    action="report.request",
                     obj=report,
                     to_state=report.status,
                     payload={"title": report.title, "issue": report.issue_label, **parameters},
@@ -161,9 +161,8 @@ def report_retry(*, actor: User, report: Report) -> Report:
             )
         report.status = Report.Status.QUEUED
         report.save(update_fields=["status"])
-        events.record(
+        events.REPORT_RETRIED(
             actor=actor,
-            action="report.retry",
             obj=report,
             from_state=Report.Status.FAILED,
             to_state=report.status,
@@ -174,11 +173,7 @@ def report_retry(*, actor: User, report: Report) -> Report:
 
 
 def _schedule(report_id: int) -> None:
-    from tasks_app.notify import _publish
-
-    from .tasks import build_report
-
-    transaction.on_commit(lambda: _publish(build_report, report_id), robust=True)
+    enqueue_on_commit("reports.tasks.build_report", report_id)
 
 
 def spec_for(report: Report) -> Spec:

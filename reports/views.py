@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
 from orgs.models import OrgUnit
 from reform.errors import DomainError, NotFound, PermissionDenied
 from reform.periods import last_periods
+from reform.roles import Role
 from tasks_app.models import Domain
 
 from . import services

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
-from accounts.admin_access import ReadOnlyAdmin, RoleAccess
+from reform.admin_access import ReadOnlyAdmin, RoleAccess
 
 from .models import MissedReport, WebhookDelivery, WebhookTarget
 

@@ -36,6 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from reform.jobs import enqueue
 from tasks_app.models import Notification
 
 from .models import WebhookDelivery, WebhookTarget
@@ -233,12 +234,8 @@ def queue_webhooks(event: str, data: dict[str, Any], *, key: str) -> list[int]:
 
 
 def _enqueue(delivery_ids: list[int]) -> None:
-    from tasks_app.notify import _publish
-
-    from .tasks import deliver_webhook
-
     for delivery_id in delivery_ids:
-        _publish(deliver_webhook, delivery_id)
+        enqueue("rhythm.tasks.deliver_webhook", delivery_id)
 
 
 def backoff_seconds(attempts: int) -> int:

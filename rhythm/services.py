@@ -38,16 +38,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from reform import periods
 from reform.errors import DomainError
 from reform.periods import Period, period_of
-from tasks_app import events, services
+from reform.roles import Role
+from tasks_app import services
 from tasks_app.models import Feedback, Instruction, Notice, Task
-from tasks_app.notify import notify_on_commit
-from tasks_app.tasks import deliver_task_event
+from tasks_app.notify import deliver_event, notify_on_commit
 from tasks_app.workflow import REPORTING_STATUSES, Status
 
+from . import events
 from .channels import notify_users, queue_webhooks
 from .models import MissedReport
 
@@ -120,7 +121,7 @@ def remind_tenday_reports(*, today: date | None = None) -> int:
         body = f"{period.label}旬报将于{when}到期，截至{_cn(today)}尚未报送，请及时报送工作进展。"
         for task in items_owing_report(period):
             # The job already runs in a worker: deliver in-process, deduplicated per task, period and user.
-            notified += deliver_task_event("report.due", task.pk, None, period.end.isoformat(), body)
+            notified += deliver_event("report.due", task.pk, None, period.end.isoformat(), body)
     return notified
 
 
@@ -143,9 +144,8 @@ def _record_missed(task: Task, period: Period, due: date) -> bool:
             missed = MissedReport.objects.create(
                 task=task, period_end=period.end, due_date=due, unit_id=task.lead_unit_id
             )
-            events.record(
+            events.REPORT_MISSED(
                 actor=None,
-                action="report.missed",
                 obj=missed,
                 task=task,
                 payload={
@@ -357,7 +357,7 @@ def warn_deadlines(*, today: date | None = None) -> int:
         days = (task.deadline - today).days
         when = "今天到期" if days == 0 else f"距完成时限（{_cn(task.deadline)}）还有 {days} 天"
         body = f"“{task.code} {task.title}”{when}，当前进度 {_pct(task.progress)}，请抓紧推进。"
-        notified += deliver_task_event("deadline.warning", task.pk, None, task.deadline.isoformat(), body)
+        notified += deliver_event("deadline.warning", task.pk, None, task.deadline.isoformat(), body)
     return notified
 
 

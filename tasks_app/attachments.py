@@ -24,8 +24,8 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.access import can_see_task, get_visible_task
-from accounts.models import UNIT_ROLES, Role
 from reform.errors import PermissionDenied, ValidationError
+from reform.roles import UNIT_ROLES, Role
 
 from .models import Attachment
 

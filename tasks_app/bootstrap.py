@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 
-from accounts.models import Role
+from reform.roles import Role
+from trail.models import TraceHead
 
-from .models import Domain, TraceHead
+from .models import Domain
 
 DOMAINS = [
     ("party_gov", "党政机关整体智治"),

@@ -1,97 +1,51 @@
-"""Who hears about what. Services call ``notify_on_commit``; delivery runs in Celery after commit."""
+"""Who hears about what, and delivering it: in-app notifications (the bell) and email.
+
+Each event type declares its audience and title (``tasks_app.events``, ``rhythm.events``). Services
+call :func:`notify_on_commit`. Traced events need nothing queued: the trace entry written in the
+same transaction *is* the outbox, and :func:`relay_trace` turns new entries into notifications; the
+service only nudges the relay after commit. If the broker is down the nudge is dropped and the
+periodic relay run delivers the backlog when it returns. Untraced events (reminders, warnings) are
+delivered by their own deduplicated job.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from reform.jobs import enqueue
+from reform.roles import Role
+from trail.events import Audience, EventType, event_type, notifying_actions
+from trail.models import RelayCursor, TraceEntry
+
+from .models import Notification, Task
 
 if TYPE_CHECKING:
-    from accounts.models import User
-
-    from .models import Task
+    from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
 
-# Events addressed to the lead unit's people; everything else goes to the supervision office.
-TO_LEAD_UNIT = frozenset(
-    {
-        "task.assign",
-        "task.request_correction",
-        "task.approve",
-        "task.evaluate",
-        "task.reopen",
-        "task.cancel",
-        "notice.issue",
-        "instruction.issue",
-        "instruction.return",
-        "problem.answer",
-        "extension.approve",
-        "extension.reject",
-        "report.due",
-        "deadline.warning",
-        "report.missed",
-    }
-)
-TO_OFFICE = frozenset(
-    {
-        "task.submit_completion",
-        "instruction.answer",
-        "extension.request",
-        "problem.report",
-        "task.accept",
-    }
-)
-
-EVENT_TITLES = {
-    "task.assign": "新交办任务：{task}",
-    "task.accept": "任务已签收：{task}",
-    "task.submit_completion": "任务报送办结待审核：{task}",
-    "task.request_correction": "任务被退回整改：{task}",
-    "task.approve": "任务审核通过：{task}",
-    "task.evaluate": "任务已评价办结：{task}",
-    "task.reopen": "任务被重新打开：{task}",
-    "task.cancel": "任务已撤销：{task}",
-    "notice.issue": "收到督办通知：{task}",
-    "instruction.issue": "收到领导批示：{task}",
-    "instruction.answer": "批示已回复待审核：{task}",
-    "instruction.return": "批示回复被退回：{task}",
-    "problem.report": "收到问题反馈：{task}",
-    "problem.answer": "问题反馈已答复：{task}",
-    "extension.request": "收到延期申请：{task}",
-    "extension.approve": "延期申请已同意：{task}",
-    "extension.reject": "延期申请被驳回：{task}",
-    "report.due": "旬报即将到期：{task}",
-    "deadline.warning": "任务临近完成时限：{task}",
-    "report.missed": "旬报未按时报送：{task}",
-    "notice.escalate": "督办升级：{task}",
-}
+DELIVER_JOB = "tasks_app.tasks.deliver_task_event"
+RELAY_JOB = "tasks_app.tasks.relay_trace_notifications"
 
 
 def notify_on_commit(event: str, *, task: Task, actor: User | None, key: str = "", body: str = "") -> None:
-    """Make sure ``event`` about ``task`` is delivered once the surrounding transaction commits.
-
-    Traced events need nothing queued: the trace entry written in the same transaction *is* the
-    outbox, and the relay (``tasks_app.tasks.relay_trace_notifications``) turns new entries into
-    notifications. We only nudge it after commit; if the broker is down the nudge is dropped and the
-    periodic relay run delivers the backlog when it returns. Untraced events (reminders, warnings)
-    are delivered by their own deduplicated task.
-    """
-    from . import events
-
-    if event in events.ACTION_LABELS:
-        if event in TO_LEAD_UNIT or event in TO_OFFICE:
-            transaction.on_commit(kick_relay, robust=True)
+    """Make sure ``event`` about ``task`` is delivered once the surrounding transaction commits."""
+    declared = event_type(event)
+    if declared is None or not declared.notifies:
         return
-    if event not in TO_LEAD_UNIT and event not in TO_OFFICE:
+    if declared.traced:
+        transaction.on_commit(kick_relay, robust=True)
         return
-    from .tasks import deliver_task_event
-
     task_id = task.pk
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    transaction.on_commit(lambda: _publish(deliver_task_event, event, task_id, actor_id, key, body), robust=True)
+    transaction.on_commit(lambda: enqueue(DELIVER_JOB, event, task_id, actor_id, key, body), robust=True)
 
 
 _last_kick = 0.0
@@ -101,20 +55,84 @@ KICK_INTERVAL_SECONDS = 0.2
 def kick_relay() -> None:
     """Ask a worker to relay new trace entries; at most one nudge per interval per process."""
     global _last_kick
-    from django.conf import settings
-
-    from .tasks import relay_trace_notifications
-
     now = time.monotonic()
     if not settings.CELERY_TASK_ALWAYS_EAGER and now - _last_kick < KICK_INTERVAL_SECONDS:
         return
     _last_kick = now
-    _publish(relay_trace_notifications)
+    enqueue(RELAY_JOB)
 
 
-def _publish(task: Any, *args: Any) -> None:
-    """Send a Celery task; a broker outage must never fail the request whose data already committed."""
-    try:
-        task.delay(*args)
-    except Exception:  # noqa: BLE001 - kombu raises many transport errors; all mean "try later"
-        logger.warning("broker unavailable: %s deferred to the periodic relay", task.name, exc_info=True)
+def recipients(declared: EventType, task: Task, actor_id: int | None) -> list[User]:
+    """The accounts an event's audience names, less the person who acted."""
+    qs: QuerySet[User]
+    if declared.audience == Audience.LEAD_UNIT:
+        qs = User.objects.filter(unit_id=task.lead_unit_id, is_active=True)
+    elif declared.audience == Audience.OFFICE:
+        qs = User.objects.filter(groups__name=Role.OFFICE, is_active=True)
+    else:
+        return []
+    return [u for u in qs.distinct() if u.pk != actor_id]
+
+
+def deliver_event(event: str, task_id: int, actor_id: int | None, key: str = "", body: str = "") -> int:
+    """Create in-app notifications (deduplicated per recipient and event key) and send emails; return how many."""
+    declared = event_type(event)
+    task = Task.objects.select_related("lead_unit").filter(pk=task_id).first()
+    if task is None or declared is None or not declared.notifies:
+        return 0
+    title = declared.title.format(task=f"{task.code} {task.title}")[:200]
+    created = 0
+    for user in recipients(declared, task, actor_id):
+        dedupe = f"{event}:{task_id}:{key}:{user.pk}" if key else None
+        try:
+            with transaction.atomic():
+                Notification.objects.create(
+                    recipient=user,
+                    task=task,
+                    kind=event,
+                    title=title,
+                    body=body,
+                    link=task.get_absolute_url(),
+                    dedupe_key=dedupe,
+                )
+        except IntegrityError:
+            continue  # already delivered by an earlier run of this job
+        created += 1
+        if user.email:
+            send_mail(title, body or title, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=True)
+    return created
+
+
+RELAY_BATCH = 500
+RELAY_CURSOR = "notifications"
+BODY_KEYS = ("text", "reason", "requirement", "comment", "response", "summary")
+
+
+def relay_trace() -> int:
+    """Turn trace entries past the relay cursor into notifications; safe to run twice or concurrently.
+
+    The cursor row is locked for the batch, so concurrent runs queue behind each other, and
+    notification dedupe keys (action:task:seq:user) make a re-run after a crash harmless.
+    """
+    actions = notifying_actions()
+    delivered = 0
+    while True:
+        with transaction.atomic():
+            RelayCursor.objects.get_or_create(name=RELAY_CURSOR)
+            cursor = RelayCursor.objects.select_for_update().get(name=RELAY_CURSOR)
+            entries = list(
+                TraceEntry.objects.filter(seq__gt=cursor.seq, action__in=actions)
+                .order_by("seq")
+                .values("seq", "action", "task_id", "actor_id", "payload")[:RELAY_BATCH]
+            )
+            last_seq = TraceEntry.objects.filter(seq__gt=cursor.seq).order_by("-seq").values_list("seq", flat=True)
+            head = entries[-1]["seq"] if len(entries) == RELAY_BATCH else (last_seq.first() or cursor.seq)
+            for entry in entries:
+                if entry["task_id"] is None:
+                    continue
+                body = next((str(entry["payload"][k]) for k in BODY_KEYS if entry["payload"].get(k)), "")
+                seq = str(entry["seq"])
+                delivered += deliver_event(entry["action"], entry["task_id"], entry["actor_id"], seq, body)
+            RelayCursor.objects.filter(pk=cursor.pk).update(seq=head)
+        if len(entries) < RELAY_BATCH:
+            return delivered

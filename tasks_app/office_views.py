@@ -19,8 +19,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
 from reform.errors import DomainError
+from reform.roles import Role
 
 from . import forms, services, web_selectors
 from .models import Task

@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from accounts.access import visible_tasks
 from orgs.models import OrgUnit
+from trail.events import event_type, payload_summary
+from trail.models import TraceEntry
 
 from . import tree
-from .models import Domain, Evaluation, Instruction, Task, TraceEntry
+from .models import Domain, Evaluation, Instruction, Task
 from .workflow import Status
 
 if TYPE_CHECKING:
@@ -75,52 +77,25 @@ class TimelineItem:
     payload: dict[str, Any]
 
 
-STATE_LABELS = dict(Status.choices)
-
-
-def _summary(action: str, payload: dict[str, Any]) -> str:
-    """A short human-readable line for the timeline, from the payload fields people care about."""
-    parts = []
-    for key, label in (
-        ("reason", "理由"),
-        ("comment", "意见"),
-        ("requirement", "整改要求"),
-        ("summary", "办结情况"),
-        ("correction_answer", "整改情况"),
-        ("text", "内容"),
-        ("response", "回复"),
-        ("level", "等级"),
-        ("grade", "评价等级"),
-        ("total", "总分"),
-        ("requested_deadline", "申请延至"),
-    ):
-        if payload.get(key) not in (None, ""):
-            parts.append(f"{label}：{payload[key]}")
-    if "deadline" in payload and isinstance(payload["deadline"], list):
-        parts.append(f"完成时限 {payload['deadline'][0]} → {payload['deadline'][1]}")
-    if "progress" in payload and isinstance(payload["progress"], list):
-        parts.append(f"进度 {payload['progress'][0]}% → {payload['progress'][1]}%")
-    return "；".join(parts)
-
-
 def task_timeline_items(task: Task) -> list[TimelineItem]:
     """The task's trace as people read it: who, what, when, with Chinese labels (one query)."""
-    from .events import action_label
-
-    return [
-        TimelineItem(
-            seq=e.seq,
-            at=e.created_at,
-            actor=e.actor_name,
-            action=e.action,
-            label=action_label(e.action),
-            from_state=str(STATE_LABELS.get(e.from_state, e.from_state)),
-            to_state=str(STATE_LABELS.get(e.to_state, e.to_state)),
-            summary=_summary(e.action, e.payload),
-            payload=e.payload,
+    items = []
+    for e in task_timeline(task):
+        declared = event_type(e.action)
+        items.append(
+            TimelineItem(
+                seq=e.seq,
+                at=e.created_at,
+                actor=e.actor_name,
+                action=e.action,
+                label=str(declared.label) if declared else e.action,
+                from_state=declared.state_label(e.from_state) if declared else e.from_state,
+                to_state=declared.state_label(e.to_state) if declared else e.to_state,
+                summary=declared.summarise(e.payload) if declared else payload_summary(e.payload),
+                payload=e.payload,
+            )
         )
-        for e in task_timeline(task)
-    ]
+    return items
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from accounts.access import get_visible_task, require_role, require_role_on_task, sees_everything, visible_tasks
-from accounts.models import Role
+from accounts.access import get_visible_task, require_role_on_task, sees_everything, visible_tasks
 from orgs.models import OrgUnit
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from reform.roles import Role, require_role
 
 from . import events, tree, workflow
 from .models import (
@@ -158,10 +158,9 @@ def task_create(
         task.cooperating_units.set(list(cooperating_units))
         if parent is not None and parent.is_leaf:
             Task.objects.filter(pk=parent.pk).update(is_leaf=False)
-        events.record(
+        events.TASK_CREATED(
             actor=actor,
-            action="task.create",
-            obj=task,
+            task=task,
             to_state=task.status,
             payload={"code": code, "title": task.title, "lead_unit": lead_unit.name},
         )
@@ -202,7 +201,7 @@ def task_update(*, actor: User, task: Task, **changes: Any) -> Task:
         if not diff:
             return task
         task.save()
-        events.record(actor=actor, action="task.update", obj=task, payload={"changes": diff})
+        events.TASK_UPDATED(actor=actor, task=task, payload={"changes": diff})
         if "weight" in diff:
             rollup_progress([task.code])
         schedule_light_refresh([task.pk])
@@ -241,10 +240,9 @@ def task_move(*, actor: User, task: Task, new_parent: Task | None) -> Task:
         if old_parent_code and not Task.objects.filter(parent__code=old_parent_code).exists():
             Task.objects.filter(code=old_parent_code).update(is_leaf=True)
         task.refresh_from_db()
-        events.record(
+        events.TASK_MOVED(
             actor=actor,
-            action="task.move",
-            obj=task,
+            task=task,
             payload={"old_code": old_code, "new_code": new_code, "moved_descendants": len(subtree)},
         )
         rollup_progress([new_code])
@@ -283,7 +281,7 @@ def task_delete(*, actor: User, task: Task) -> None:
                 _("任务“%(code)s”不能删除：已有%(what)s") % {"code": task.code, "what": "、".join(blockers)}
             )
         code, parent_code = task.code, task.parent_id
-        events.record(actor=actor, action="task.delete", obj=task, payload={"code": code, "title": task.title})
+        events.TASK_DELETED(actor=actor, task=task, payload={"code": code, "title": task.title})
         task.cooperating_units.clear()
         task.measures.all().delete()
         task.criteria.all().delete()
@@ -428,8 +426,8 @@ def _finish_transition(
     Task.objects.filter(pk=task.pk).update(
         status=task.status, updated_at=timezone.now(), **{field: getattr(task, field) for field in fields}
     )
-    entry = events.record(
-        actor=actor, action=f"task.{name}", obj=task, from_state=from_state, to_state=task.status, payload=payload
+    entry = events.TRANSITION_EVENTS[name](
+        actor=actor, task=task, from_state=from_state, to_state=task.status, payload=payload
     )
     if task.parent_id and name in PROGRESS_CHANGING_TRANSITIONS:
         rollup_from([task.parent_id])
@@ -739,9 +737,8 @@ def instruction_issue(
         _require_open(task, _("作出批示"))
         instruction = Instruction.objects.create(task=task, author=actor, text=text, due_date=due_date)
         instruction.target_units.set(units)
-        entry = events.record(
+        entry = events.INSTRUCTION_ISSUED(
             actor=actor,
-            action="instruction.issue",
             obj=instruction,
             task=task,
             to_state=instruction.state,
@@ -772,9 +769,8 @@ def instruction_answer(*, actor: User, instruction: Instruction, response: str) 
         instruction.responded_by = actor
         instruction.responded_at = timezone.now()
         instruction.save(update_fields=["state", "response", "responded_by", "responded_at"])
-        entry = events.record(
+        entry = events.INSTRUCTION_ANSWERED(
             actor=actor,
-            action="instruction.answer",
             obj=instruction,
             task=instruction.task,
             from_state=from_state,
@@ -802,10 +798,9 @@ def instruction_review(*, actor: User, instruction: Instruction, approve: bool, 
         instruction.state = Instruction.State.APPROVED if approve else Instruction.State.RETURNED
         instruction.review_comment = comment.strip()
         instruction.save(update_fields=["state", "review_comment"])
-        action = "instruction.approve" if approve else "instruction.return"
-        entry = events.record(
+        event = events.INSTRUCTION_APPROVED if approve else events.INSTRUCTION_RETURNED
+        entry = event(
             actor=actor,
-            action=action,
             obj=instruction,
             task=instruction.task,
             from_state=from_state,
@@ -813,7 +808,7 @@ def instruction_review(*, actor: User, instruction: Instruction, approve: bool, 
             payload={"comment": instruction.review_comment},
         )
         schedule_light_refresh([instruction.task_id])
-        notify_on_commit(action, task=instruction.task, actor=actor, key=str(entry.seq))
+        notify_on_commit(event.action, task=instruction.task, actor=actor, key=str(entry.seq))
     return instruction
 
 
@@ -848,9 +843,8 @@ def notice_issue(
             issued_by=actor,
             dedupe_key=dedupe_key,
         )
-        entry = events.record(
+        entry = events.NOTICE_ISSUED(
             actor=actor,
-            action="notice.issue",
             obj=notice,
             task=task,
             to_state=notice.state,
@@ -873,9 +867,8 @@ def notice_lift(*, actor: User, notice: Notice, comment: str = "") -> Notice:
         notice.lifted_by = actor
         notice.lifted_at = timezone.now()
         notice.save(update_fields=["state", "lifted_by", "lifted_at"])
-        events.record(
+        events.NOTICE_LIFTED(
             actor=actor,
-            action="notice.lift",
             obj=notice,
             task=notice.task,
             from_state=Notice.State.OPEN,
@@ -982,9 +975,8 @@ def feedback_submit(
         if is_lead and task.is_leaf and value != task.progress:
             task.progress = value
             task.save(update_fields=["progress", "updated_at"])
-        events.record(
+        events.FEEDBACK_SUBMITTED(
             actor=actor,
-            action="feedback.submit",
             obj=feedback,
             task=task,
             payload={
@@ -1014,9 +1006,8 @@ def problem_report(*, actor: User, task: Task, text: str) -> ProblemReport:
         unit = _unit_of_actor_on_task(actor, task, lead_only=False, action=_("反馈问题"))
         _require_open(task, _("反馈问题"))
         problem = ProblemReport.objects.create(task=task, text=text, unit=unit, reported_by=actor)
-        entry = events.record(
+        entry = events.PROBLEM_REPORTED(
             actor=actor,
-            action="problem.report",
             obj=problem,
             task=task,
             to_state=problem.state,
@@ -1041,10 +1032,9 @@ def problem_answer(*, actor: User, problem: ProblemReport, response: str, resolv
         problem.responded_by = actor
         problem.responded_at = timezone.now()
         problem.save(update_fields=["state", "response", "responded_by", "responded_at"])
-        action = "problem.resolve" if resolve else "problem.answer"
-        entry = events.record(
+        event = events.PROBLEM_RESOLVED if resolve else events.PROBLEM_ANSWERED
+        entry = event(
             actor=actor,
-            action=action,
             obj=problem,
             task=problem.task,
             from_state=from_state,
@@ -1080,9 +1070,8 @@ def extension_request(*, actor: User, task: Task, requested_deadline: date | Non
             reason=reason,
             requested_by=actor,
         )
-        entry = events.record(
+        entry = events.EXTENSION_REQUESTED(
             actor=actor,
-            action="extension.request",
             obj=request,
             task=task,
             to_state=request.state,
@@ -1113,10 +1102,9 @@ def extension_decide(*, actor: User, request: ExtensionRequest, approve: bool, c
             payload["deadline"] = [task.deadline, request.requested_deadline]
             task.deadline = request.requested_deadline
             task.save(update_fields=["deadline", "updated_at"])
-        action = "extension.approve" if approve else "extension.reject"
-        entry = events.record(
+        event = events.EXTENSION_APPROVED if approve else events.EXTENSION_REJECTED
+        entry = event(
             actor=actor,
-            action=action,
             obj=request,
             task=task,
             from_state=ExtensionRequest.State.PENDING,
@@ -1124,5 +1112,5 @@ def extension_decide(*, actor: User, request: ExtensionRequest, approve: bool, c
             payload=payload,
         )
         schedule_light_refresh([task.pk])
-        notify_on_commit(action, task=task, actor=actor, key=str(entry.seq), body=request.decision_comment)
+        notify_on_commit(event.action, task=task, actor=actor, key=str(entry.seq), body=request.decision_comment)
     return request

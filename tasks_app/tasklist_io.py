@@ -33,12 +33,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from accounts.access import require_role
-from accounts.models import Role
 from indicators.models import Indicator
 from orgs.models import OrgUnit
 from orgs.services import orgunit_create
 from reform.errors import NotFound
+from reform.roles import Role, require_role
+from trail.chain import append_many
 
 from . import events, services, tree
 from .models import Domain, EvaluationCriterion, Measure, Policy, Task
@@ -986,12 +986,11 @@ class _Importer:
         for chunk in _chunks(existing_parents):
             Task.objects.filter(code__in=chunk, is_leaf=True).update(is_leaf=False)
         unit_names = {pk: name for name, pk in self.units.items()}
-        events.record_many(
+        append_many(
             actor=self.actor,
             items=[
-                events.TraceItem(
-                    action="task.create",
-                    obj=t,
+                events.TASK_CREATED.item(
+                    task=t,
                     to_state=t.status,
                     payload={
                         "code": t.code,
@@ -1003,9 +1002,8 @@ class _Importer:
                 for t in tasks
             ],
         )
-        events.record(
+        events.TASKLIST_IMPORTED(
             actor=self.actor,
-            action="task.import",
             payload={"file": file_name, "sha256": sha256, "created": created, "new_units": sorted(self.new_units)},
         )
         # New tasks start at 0%; only existing ancestors' weighted progress can change.

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import UNIT_ROLES, Role
 from orgs.models import OrgUnit
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from reform.roles import UNIT_ROLES, Role
 
 from . import forms, inbox, services, web_selectors
 from .models import Domain, ExtensionRequest, Instruction, Notice, ProblemReport, Rag, Task

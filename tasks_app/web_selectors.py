@@ -13,8 +13,8 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.access import get_visible_task, visible_tasks
-from accounts.models import UNIT_ROLES
 from orgs.models import OrgUnit
+from reform.roles import UNIT_ROLES
 
 from .models import (
     SEVERITY,

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from accounts.models import UNIT_ROLES, Role
+from reform.roles import UNIT_ROLES, Role
 
 if TYPE_CHECKING:
     from accounts.models import User

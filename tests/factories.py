@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import factory
 from django.contrib.auth.models import Group
 
-from accounts.models import Role, User
+from accounts.models import User
 from orgs.models import OrgUnit
 from orgs.services import orgunit_create
+from reform.roles import Role
 from tasks_app import services
 from tasks_app.models import Domain, Task
 

@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import get_visible_task, visible_tasks
-from accounts.models import UNIT_ROLES, Role
-from reform.api import ApiView, ErrorSerializer, require_roles, responses, validated
+from reform.api import ApiView, ErrorSerializer, responses, validated
 from reform.errors import NotFound, ValidationError
+from reform.roles import UNIT_ROLES, Role, require_role
 from tasks_app.api.selectors import task_indicators
 from tasks_app.models import Attachment
 
@@ -78,7 +78,7 @@ class MeasurementsView(ApiView):
         from ..services import measurement_record
 
         indicator = visible_indicator(request.user, pk)
-        require_roles(request.user, REPORTERS, _("填报指标"))
+        require_role(request.user, REPORTERS, _("填报指标"))
         data = validated(s.MeasurementInputSerializer, request.data)
         attachment = None
         if data["attachment"] is not None:
@@ -117,7 +117,7 @@ class MeasurementImportView(ApiView):
     def post(self, request: Request) -> Response:
         from ..services import measurements_import
 
-        require_roles(request.user, REPORTERS, _("导入指标数据"))
+        require_role(request.user, REPORTERS, _("导入指标数据"))
         data = validated(s.MeasurementImportInputSerializer, request.data)
         report = measurements_import(actor=request.user, file=data["file"], dry_run=data["dry_run"])  # type: ignore[arg-type]
         if report["errors"]:

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "orgs",
+    "trail",
     "accounts",
     "tasks_app",
     "indicators",

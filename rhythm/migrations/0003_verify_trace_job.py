@@ -17,7 +17,7 @@ def create(apps, schema_editor):
     PeriodicTask.objects.update_or_create(
         name=NAME,
         defaults={
-            "task": "tasks_app.tasks.verify_trace_nightly",
+            "task": "trail.tasks.verify_trace_nightly",
             "crontab": schedule,
             "interval": None,
             "description": "每日 2:30：从头核验全部留痕哈希链，结果记入留痕核验记录，并显示在 /readyz 就绪报告中",

@@ -25,18 +25,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import get_visible_task, visible_tasks
-from accounts.models import UNIT_ROLES, Role
 from orgs.models import OrgUnit
 from reform.api import (
     ApiView,
     ErrorSerializer,
     FirstRendererNegotiation,
     parse_bool,
-    require_roles,
     responses,
     validated,
 )
 from reform.errors import NotFound, PermissionDenied, ValidationError
+from reform.roles import UNIT_ROLES, Role, require_role
 
 from .. import services, tree, workflow
 from ..models import (
@@ -221,7 +220,7 @@ class TaskInstructionsView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         task = get_visible_task(request.user, pk)  # type: ignore[arg-type]
-        require_roles(request.user, {Role.LEADER}, _("作出批示"))
+        require_role(request.user, {Role.LEADER}, _("作出批示"))
         data = validated(s.InstructionIssueInputSerializer, request.data)
         instruction = services.instruction_issue(
             actor=request.user,  # type: ignore[arg-type]
@@ -244,7 +243,7 @@ class InstructionAnswerView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         instruction = visible(Instruction, request.user, pk)
-        require_roles(request.user, UNIT_ROLES, _("回复批示"))
+        require_role(request.user, UNIT_ROLES, _("回复批示"))
         data = validated(s.InstructionAnswerInputSerializer, request.data)
         services.instruction_answer(actor=request.user, instruction=instruction, response=data["response"])  # type: ignore[arg-type]
         return Response(s.InstructionSerializer(instructions_of(instruction.task).get(pk=pk)).data)
@@ -262,7 +261,7 @@ class InstructionReviewView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         instruction = visible(Instruction, request.user, pk)
-        require_roles(request.user, OFFICE_OR_LEADER, _("审核批示回复"))
+        require_role(request.user, OFFICE_OR_LEADER, _("审核批示回复"))
         data = validated(s.ReviewInputSerializer, request.data)
         services.instruction_review(
             actor=request.user,  # type: ignore[arg-type]
@@ -301,7 +300,7 @@ class TaskNoticesView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         task = get_visible_task(request.user, pk)  # type: ignore[arg-type]
-        require_roles(request.user, OFFICE_OR_LEADER, _("发出督办"))
+        require_role(request.user, OFFICE_OR_LEADER, _("发出督办"))
         data = validated(s.NoticeIssueInputSerializer, request.data)
         notice = services.notice_issue(
             actor=request.user,  # type: ignore[arg-type]
@@ -324,7 +323,7 @@ class NoticeLiftView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         notice = visible(Notice, request.user, pk)
-        require_roles(request.user, OFFICE, _("督办销号"))
+        require_role(request.user, OFFICE, _("督办销号"))
         data = validated(s.CommentInputSerializer, request.data)
         services.notice_lift(actor=request.user, notice=notice, comment=data["comment"])  # type: ignore[arg-type]
         return Response(s.NoticeSerializer(notices_of(notice.task).get(pk=pk)).data)
@@ -367,7 +366,7 @@ class TaskFeedbackView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         task = get_visible_task(request.user, pk)  # type: ignore[arg-type]
-        require_roles(request.user, UNIT_ROLES, _("报送进度"))
+        require_role(request.user, UNIT_ROLES, _("报送进度"))
         data = validated(s.FeedbackInputSerializer, request.data)
         feedback = services.feedback_submit(
             actor=request.user,  # type: ignore[arg-type]
@@ -412,7 +411,7 @@ class TaskProblemsView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         task = get_visible_task(request.user, pk)  # type: ignore[arg-type]
-        require_roles(request.user, UNIT_ROLES, _("反馈问题"))
+        require_role(request.user, UNIT_ROLES, _("反馈问题"))
         data = validated(s.ProblemReportInputSerializer, request.data)
         problem = services.problem_report(actor=request.user, task=task, text=data["text"])  # type: ignore[arg-type]
         return Response(s.ProblemSerializer(problems_of(task).get(pk=problem.pk)).data, status=201)
@@ -429,7 +428,7 @@ class ProblemAnswerView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         problem = visible(ProblemReport, request.user, pk)
-        require_roles(request.user, OFFICE_OR_LEADER, _("答复问题"))
+        require_role(request.user, OFFICE_OR_LEADER, _("答复问题"))
         data = validated(s.ProblemAnswerInputSerializer, request.data)
         services.problem_answer(
             actor=request.user,  # type: ignore[arg-type]
@@ -489,7 +488,7 @@ class TaskExtensionsView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         task = get_visible_task(request.user, pk)  # type: ignore[arg-type]
-        require_roles(request.user, UNIT_ROLES, _("申请延期"))
+        require_role(request.user, UNIT_ROLES, _("申请延期"))
         data = validated(s.ExtensionRequestInputSerializer, request.data)
         extension = services.extension_request(
             actor=request.user,  # type: ignore[arg-type]
@@ -512,7 +511,7 @@ class ExtensionDecideView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         extension = visible(ExtensionRequest, request.user, pk)
-        require_roles(request.user, OFFICE, _("审批延期申请"))
+        require_role(request.user, OFFICE, _("审批延期申请"))
         data = validated(s.ReviewInputSerializer, request.data)
         services.extension_decide(
             actor=request.user,  # type: ignore[arg-type]
@@ -663,7 +662,7 @@ class TasklistImportView(ApiView):
     def post(self, request: Request) -> Response:
         from ..tasklist_io import tasklist_import
 
-        require_roles(request.user, OFFICE, _("导入任务清单"))
+        require_role(request.user, OFFICE, _("导入任务清单"))
         data = validated(s.TasklistImportInputSerializer, request.data)
         report = tasklist_import(
             actor=request.user,  # type: ignore[arg-type]
@@ -695,7 +694,7 @@ class TasklistExportView(ApiView):
     def get(self, request: Request) -> HttpResponse:
         from ..tasklist_io import tasklist_export
 
-        require_roles(request.user, OFFICE, _("导出任务清单"))
+        require_role(request.user, OFFICE, _("导出任务清单"))
         root = tree.normalise_code(request.query_params.get("root") or "") or None
         if root is not None and tree.code_error(root):
             raise NotFound(_("任务“%(c)s”不存在") % {"c": root})

@@ -8,9 +8,10 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from accounts.models import Role, User
+from accounts.models import User
 from orgs.models import OrgUnit
 from orgs.services import orgunit_create
+from reform.roles import Role
 from tasks_app.bootstrap import ensure_reference_data
 
 CITY = "演示市人民政府"
@@ -94,7 +95,8 @@ def build_demo(stdout: Any = None) -> str:
 
     from django.utils import timezone
 
-    from tasks_app.models import Task, TraceEntry
+    from tasks_app.models import Task
+    from trail.models import TraceEntry
 
     from .loop import LAUNCH, DemoLoop, already_built, on_day
     from .tasklist import load_demo_tasklist

@@ -18,13 +18,15 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from orgs.models import OrgUnit
 from reform.errors import DomainError
 from reform.periods import period_of
+from reform.roles import Role
 from tasks_app import services
-from tasks_app.models import Notice, Task, TraceEntry
+from tasks_app.models import Notice, Task
 from tasks_app.workflow import Status
+from trail.models import TraceEntry
 
 LAUNCH = date(2026, 3, 2)
 

@@ -22,8 +22,8 @@ from accounts.auth import (
 )
 from accounts.middleware import SESSION_STARTED
 from reform.errors import ValidationError
-from tasks_app.models import TraceEntry
 from tests.factories import Role, make_user
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pw-Strong-2026!"

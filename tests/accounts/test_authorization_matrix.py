@@ -35,7 +35,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from accounts.models import Role
+from reform.roles import Role
 from tasks_app.bootstrap import ensure_reference_data
 from tasks_app.forms import period_of
 from tasks_app.views import ACTIONS

@@ -22,15 +22,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts import services as account_services
-from accounts.models import Role, User
+from accounts.models import User
 from indicators import services as indicator_services
 from indicators.models import Indicator
 from orgs.models import OrgUnit
 from orgs.services import orgunit_create
 from reform.errors import DomainError
+from reform.roles import Role
 from reports import services as report_services
 from reports.models import Report
-from tasks_app import services
+from tasks_app import services, sharing
 from tasks_app.attachments import attachment_store
 from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
 from tasks_app.tasklist_io import tasklist_export, tasklist_import
@@ -58,6 +59,7 @@ SERVICE_MODULES = (
     "tasks_app.services",
     "tasks_app.attachments",
     "tasks_app.inbox",
+    "tasks_app.sharing",
     "tasks_app.tasklist_io",
     "indicators.services",
     "accounts.services",
@@ -230,12 +232,12 @@ SERVICES: dict[str, ServiceRow] = {
         # Per-row errors land in the returned report; the outsider's row names a task it cannot see.
     ),
     # Share the task with the outsider (a unit user who could not see it).
-    "accounts.services.task_share": ServiceRow(
-        lambda w, u, s: account_services.task_share(actor=u, task=task(w, s), user=w.users["outsider"]),
+    "tasks_app.sharing.task_share": ServiceRow(
+        lambda w, u, s: sharing.task_share(actor=u, task=task(w, s), user=w.users["outsider"]),
         OFFICE,
     ),
-    "accounts.services.task_unshare": ServiceRow(
-        lambda w, u, s: account_services.task_unshare(actor=u, task=task(w, s), user=w.users["outsider"]),
+    "tasks_app.sharing.task_unshare": ServiceRow(
+        lambda w, u, s: sharing.task_unshare(actor=u, task=task(w, s), user=w.users["outsider"]),
         OFFICE,
     ),
     # Own/foreign is the unit the account is for; users are scoped by the unit admin's subtree.

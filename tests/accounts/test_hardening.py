@@ -20,8 +20,8 @@ from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks_app.models import TraceEntry
 from tests.factories import Role, make_user
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pw-Strong-2026!"

@@ -9,11 +9,12 @@ from rest_framework.authtoken.models import Token
 
 from accounts.access import visible_tasks
 from accounts.models import User
-from accounts.services import task_share, task_unshare, user_create, user_reset_password
+from accounts.services import user_create, user_reset_password
 from reform.errors import NotFound, PermissionDenied, ValidationError
-from tasks_app.events import ACTION_LABELS
-from tasks_app.models import TraceEntry
+from tasks_app.sharing import task_share, task_unshare
 from tests.factories import Role, make_task, make_unit, make_user
+from trail.events import label_of
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 OTP = "Temp-Pass-2026"  # a one-time password that passes the validators
@@ -208,7 +209,7 @@ def test_office_shares_one_task_with_one_user(office_user, dsj_handler, jxj_task
     [entry] = traced("task.share")
     assert (entry.actor, entry.task_id) == (office_user, jxj_task.pk)
     assert entry.payload == {"user": "dsj_handler", "user_id": dsj_handler.pk}
-    assert ACTION_LABELS["task.share"] == "授权查看"
+    assert label_of("task.share") == "授权查看"
 
 
 def test_unshare_withdraws_the_grant(office_user, dsj_handler, jxj_task):

@@ -10,8 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from tasks_app.models import TraceEntry
 from tests.factories import Role, make_unit, make_user
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 OLD_PASSWORD = "pw-Strong-2026!"  # tests.factories

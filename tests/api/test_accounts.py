@@ -12,8 +12,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tasks_app import services
-from tasks_app.models import Notification, TraceEntry
+from tasks_app.models import Notification
 from tests.factories import Role, make_task, make_unit, make_user
+from trail.models import TraceEntry
 
 from .conftest import assert_error
 

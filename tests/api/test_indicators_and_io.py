@@ -12,8 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from indicators.models import Indicator, Measurement
-from tasks_app.models import Attachment, Task, TraceEntry
+from tasks_app.models import Attachment, Task
 from tests.tasks_app.tasklist_helpers import workbook_bytes
+from trail.models import TraceEntry
 
 from .conftest import assert_error
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from indicators.models import Indicator, Measurement
 from orgs.models import OrgUnit
-from tasks_app import events
+from tasks_app.events import TASK_UPDATED
 from tasks_app.models import (
     Attachment,
     CorrectionOrder,
@@ -163,7 +163,7 @@ def per_task_objects(kind: str, task: Task, n: int, office, handler, unit) -> No
         )
     elif kind == "trace":
         for i in range(n):
-            events.record(actor=office, action="task.update", obj=task, payload={"changes": {"title": [i, i + 1]}})
+            TASK_UPDATED(actor=office, task=task, payload={"changes": {"title": [i, i + 1]}})
     elif kind == "indicators":
         batch = next(_seq)
         made = Indicator.objects.bulk_create(

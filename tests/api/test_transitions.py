@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tasks_app.models import CorrectionOrder, Evaluation, Task, TraceEntry
+from tasks_app.models import CorrectionOrder, Evaluation, Task
 from tasks_app.workflow import Status
 from tests.factories import make_task
+from trail.models import TraceEntry
 
 from .conftest import assert_error
 

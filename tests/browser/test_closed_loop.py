@@ -15,9 +15,10 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 
-from tasks_app.models import Attachment, CorrectionOrder, Evaluation, Feedback, Task, TraceEntry
+from tasks_app.models import Attachment, CorrectionOrder, Evaluation, Feedback, Task
 from tasks_app.workflow import Status
 from tests.factories import Role, make_unit, make_user
+from trail.models import TraceEntry
 
 from .conftest import open_session
 

@@ -272,7 +272,8 @@ def test_the_service_hook_catches_up_after_commit_and_the_worker_warms_the_leade
     from cockpit import services as cockpit_services
     from cockpit.tasks import cockpit_sync
     from tasks_app import services
-    from tasks_app.models import Task, TraceHead
+    from tasks_app.models import Task
+    from trail.models import TraceHead
 
     p = programme
     payload_for(p.leader)

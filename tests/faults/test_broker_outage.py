@@ -19,8 +19,9 @@ from django.db import connection
 
 from reform.celery import app as celery_app
 from tasks_app import services
-from tasks_app.models import Notification, Task, TraceEntry
+from tasks_app.models import Notification, Task
 from tests.factories import make_task
+from trail.models import TraceEntry
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,9 +11,12 @@ import pytest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from reform.errors import ConflictError, InvalidTransition
-from tasks_app import events, services
-from tasks_app.models import Task, TraceEntry
+from tasks_app import services
+from tasks_app.models import Task
 from tests.factories import make_task
+from trail import events as trail_events
+from trail.models import TraceEntry
+from trail.verify import verify_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -74,14 +77,14 @@ def test_ten_thousand_conflicting_transitions_from_eight_threads(dsj, office_use
     for task in Task.objects.filter(pk__in=ids):
         last = TraceEntry.objects.filter(task_id=task.pk).order_by("-seq").first()
         assert last.to_state == task.status
-    assert events.verify_chain().ok
+    assert verify_chain().ok
 
 
 def test_connection_killed_mid_transition_saves_nothing(dsj, office_user):
     """The backend is terminated between the state update and the trace write: nothing is half-saved."""
     task = make_task("1", lead_unit=dsj)
     trace_before = TraceEntry.objects.count()
-    original_record = events.record
+    original_append = trail_events.append
     killed = {}
 
     def record_after_kill(**kwargs):
@@ -101,20 +104,20 @@ def test_connection_killed_mid_transition_saves_nothing(dsj, office_user):
         ) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
         killed["pid"] = pid
-        return original_record(**kwargs)
+        return original_append(**kwargs)
 
-    events.record = record_after_kill
+    trail_events.append = record_after_kill
     try:
         with pytest.raises((OperationalError, InterfaceError, DatabaseError)):
             services.task_assign(actor=office_user, task=task)
     finally:
-        events.record = original_record
+        trail_events.append = original_append
         connection.close()
     assert killed
     task.refresh_from_db()
     assert task.status == "draft"
     assert TraceEntry.objects.count() == trace_before
-    assert events.verify_chain().ok
+    assert verify_chain().ok
     services.task_assign(actor=office_user, task=task)  # the next request works on a fresh connection
     task.refresh_from_db()
     assert task.status == "assigned"

@@ -27,11 +27,12 @@ from reform.celery import app as celery_app
 from reports import services as report_services
 from reports.models import Report
 from rhythm import tasks as jobs
-from tasks_app.models import Notice, Notification, Task, TraceEntry
+from tasks_app.models import Notice, Notification, Task
 from tasks_app.workflow import Status
 from tests.factories import make_task
 from tests.faults.test_broker_outage import _free_port, _start_redis
 from tests.tasks_app.workflow_helpers import drive
+from trail.models import TraceEntry
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ from indicators.adapters import REGISTRY, CsvSource, MeasurementSource, SourceEr
 from indicators.models import Indicator, Measurement
 from indicators.tabular import MeasurementRow
 from reform.errors import PermissionDenied
-from tasks_app.models import TraceEntry
 from tests.factories import make_task
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 BODY = "任务编号,指标名称,期间,数值\n1,一网通办率,2026-10,64\n1,一网通办率,2026年9月,60\n".encode()

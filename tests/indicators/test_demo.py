@@ -14,8 +14,9 @@ from indicators.demo import build_indicator_history, history_months
 from indicators.models import Indicator, Measurement, TrajectoryPoint
 from tasks_app.demo import build_units
 from tasks_app.demo.tasklist import load_demo_tasklist
-from tasks_app.models import Task, TraceEntry
+from tasks_app.models import Task
 from tests.factories import make_task
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 23)

@@ -15,10 +15,11 @@ from indicators import rag
 from indicators import services as indicator_services
 from indicators.models import Indicator, Measurement, TrajectoryPoint
 from tasks_app import services
-from tasks_app.models import Feedback, Instruction, Notice, Task, TraceEntry
+from tasks_app.models import Feedback, Instruction, Notice, Task
 from tasks_app.workflow import Status
 from tests.factories import make_task
 from tests.tasks_app.workflow_helpers import drive
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -15,8 +15,9 @@ from openpyxl import Workbook
 from indicators import services
 from indicators.models import Indicator, Measurement, TrajectoryPoint
 from reform.errors import NotFound, PermissionDenied, ValidationError
-from tasks_app.models import Attachment, Task, TraceEntry
+from tasks_app.models import Attachment, Task
 from tests.factories import Role, make_task, make_unit, make_user
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 from django.db import OperationalError, connections
 
-from tasks_app.models import TraceHead
+from trail.models import TraceHead
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,11 +88,11 @@ def test_readyz_names_the_trace_when_its_head_is_missing(client, db):
 
 
 def test_readyz_reports_the_nightly_walk_of_the_chain_and_warns_when_it_broke(client, db, dsj, office_user):
-    from tasks_app.models import TraceEntry, TraceVerification
-    from tasks_app.tasks import verify_trace_nightly
     from tests.factories import make_task
     from tests.tasks_app.tamper import triggers_off
     from tests.tasks_app.workflow_helpers import fire
+    from trail.models import TraceEntry, TraceVerification
+    from trail.tasks import verify_trace_nightly
 
     task = make_task("1", lead_unit=dsj)
     fire("assign", actor=office_user, task=task)
@@ -122,7 +122,7 @@ def test_readyz_warns_when_the_last_walk_is_older_than_the_setting(client, db, s
 
     from django.utils import timezone
 
-    from tasks_app.models import TraceVerification
+    from trail.models import TraceVerification
 
     settings.TRACE_VERIFY_MAX_AGE_HOURS = 48
     TraceVerification.objects.create(

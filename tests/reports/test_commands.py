@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reports.models import Report
-from tasks_app.models import TraceEntry
+from trail.models import TraceEntry
 
 from .conftest import pdf_fonts, pdf_text
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from reports import rendering, services
 from reports.models import Report
-from tasks_app.models import TraceEntry
+from trail.models import TraceEntry
 
 from .conftest import pdf_text
 

@@ -8,7 +8,7 @@ import pytest
 
 from reports import services
 from reports.models import Report
-from tasks_app.models import TraceEntry, TraceHead
+from trail.models import TraceEntry, TraceHead
 
 from .conftest import pdf_fonts, pdf_text
 

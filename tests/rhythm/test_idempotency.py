@@ -14,7 +14,8 @@ from django_celery_beat.models import PeriodicTask
 from rhythm import tasks as jobs
 from rhythm.models import MissedReport, WebhookDelivery
 from tasks_app import services
-from tasks_app.models import Instruction, Notice, Notification, TraceEntry
+from tasks_app.models import Instruction, Notice, Notification
+from trail.models import TraceEntry
 
 from .conftest import on_day
 
@@ -117,7 +118,7 @@ def test_the_beat_schedule_is_in_the_database_in_shanghai_time():
         ("rhythm.tasks.warn_deadlines", "8"),
         ("rhythm.tasks.remind_tenday_reports", "9"),
         ("indicators.tasks.recompute_lights_nightly", "1"),
-        ("tasks_app.tasks.verify_trace_nightly", "2"),
+        ("trail.tasks.verify_trace_nightly", "2"),
     ):
         assert rows[task].enabled and rows[task].crontab.hour == hour
         assert str(rows[task].crontab.timezone) == "Asia/Shanghai"

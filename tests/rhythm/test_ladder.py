@@ -9,9 +9,10 @@ import pytest
 from reform.errors import InvalidTransition
 from rhythm import services as rhythm
 from tasks_app import services
-from tasks_app.models import Notice, Notification, TraceEntry
+from tasks_app.models import Notice, Notification
 from tasks_app.workflow import Status
 from tests.tasks_app.workflow_helpers import fire
+from trail.models import TraceEntry
 
 from .conftest import DEADLINE, days, on_day
 

@@ -10,8 +10,9 @@ from django.core import mail
 from rhythm import services as rhythm
 from rhythm.models import MissedReport
 from tasks_app import services
-from tasks_app.models import Notice, Notification, TraceEntry
+from tasks_app.models import Notice, Notification
 from tests.factories import make_task
+from trail.models import TraceEntry
 
 from .conftest import on_day
 

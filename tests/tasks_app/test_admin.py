@@ -7,8 +7,9 @@ from django.urls import reverse
 from indicators.models import Indicator, Measurement, TrajectoryPoint
 from orgs.models import OrgUnit
 from tasks_app import services
-from tasks_app.models import Domain, EvaluationCriterion, Measure, Milestone, Notice, Policy, Task, TraceEntry
+from tasks_app.models import Domain, EvaluationCriterion, Measure, Milestone, Notice, Policy, Task
 from tests.factories import Role, make_task, make_user
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +57,8 @@ ADMIN_MODELS = [
     ("tasks_app", "correctionorder", "整改通知"),
     ("tasks_app", "extensionrequest", "延期申请"),
     ("tasks_app", "evaluation", "评价"),
-    ("tasks_app", "traceentry", "留痕记录"),
-    ("tasks_app", "traceverification", "留痕核验记录"),
+    ("trail", "traceentry", "留痕记录"),
+    ("trail", "traceverification", "留痕核验记录"),
     ("indicators", "indicator", "指标"),
     ("indicators", "measurement", "指标实测值"),
 ]
@@ -89,7 +90,7 @@ def test_changelists_render_for_the_office(office_client, programme, app, model,
         ("tasks_app", "milestone"),
         ("tasks_app", "instruction"),
         ("tasks_app", "notice"),
-        ("tasks_app", "traceentry"),
+        ("trail", "traceentry"),
         ("indicators", "indicator"),
         ("indicators", "measurement"),
     ],
@@ -272,27 +273,25 @@ def test_creating_a_unit_sets_its_path(office_client, city):
 
 def test_trace_is_read_only_for_everyone(client, office_client, programme, django_user_model):
     entry = TraceEntry.objects.filter(action="task.create").order_by("seq").first()
-    change = reverse("admin:tasks_app_traceentry_change", args=[entry.pk])
+    change = reverse("admin:trail_traceentry_change", args=[entry.pk])
     page = office_client.get(change).content.decode()
     assert "创建任务" in page and entry.hash in page
     assert 'name="_save"' not in page
     assert office_client.post(change, {"action": "task.delete"}).status_code == 403
-    assert office_client.get(reverse("admin:tasks_app_traceentry_add")).status_code == 403
+    assert office_client.get(reverse("admin:trail_traceentry_add")).status_code == 403
     assert (
-        office_client.post(reverse("admin:tasks_app_traceentry_delete", args=[entry.pk]), {"post": "yes"}).status_code
+        office_client.post(reverse("admin:trail_traceentry_delete", args=[entry.pk]), {"post": "yes"}).status_code
         == 403
     )
     # not even a superuser
     root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-Strong-2026!")
     client.force_login(root)
-    assert client.get(reverse("admin:tasks_app_traceentry_add")).status_code == 403
+    assert client.get(reverse("admin:trail_traceentry_add")).status_code == 403
     assert client.post(change, {"action": "x"}).status_code == 403
-    assert (
-        client.post(reverse("admin:tasks_app_traceentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
-    )
+    assert client.post(reverse("admin:trail_traceentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.action == "task.create"
-    from tasks_app.admin import TraceEntryAdmin
+    from trail.admin import TraceEntryAdmin
 
     model_admin = TraceEntryAdmin(TraceEntry, None)
 

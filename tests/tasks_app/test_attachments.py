@@ -13,13 +13,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from accounts.services import task_share
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from tasks_app import services
 from tasks_app.attachments import attachment_store, safe_name, sniff
-from tasks_app.models import Attachment, Feedback, TraceEntry
+from tasks_app.models import Attachment, Feedback
+from tasks_app.sharing import task_share
 from tasks_app.workflow import Status
 from tests.factories import Role, make_task, make_unit, make_user
+from trail.models import TraceEntry
 
 from .workflow_helpers import drive
 

@@ -9,10 +9,12 @@ import pytest
 from django.db import connection
 
 from reform.errors import ConflictError, InvalidTransition
-from tasks_app import events, services
-from tasks_app.models import Task, TraceEntry
+from tasks_app import services
+from tasks_app.models import Task
 from tasks_app.workflow import Status
 from tests.factories import make_task
+from trail.models import TraceEntry
+from trail.verify import verify_chain
 
 from .workflow_helpers import drive
 
@@ -72,7 +74,7 @@ def test_concurrent_writers_keep_one_linear_chain(dsj, office_user, dsj_handler)
     outcomes = _run_threads(assign, 8)
     assert Counter(outcomes) == {"ok": 8}, outcomes
     assert TraceEntry.objects.count() == before + 16
-    result = events.verify_chain()
+    result = verify_chain()
     assert result.ok, result
     assert result.count == before + 16
 
@@ -99,4 +101,4 @@ def test_mixed_conflicting_transitions_lose_nothing(dsj, office_user, leader_use
         # assign then cancel (both legal in that order), or cancel alone — never duplicates.
         assert [e.action for e in entries] in (["task.assign", "task.cancel"], ["task.cancel"], ["task.assign"])
         assert entries[-1].to_state == task.status
-    assert events.verify_chain().ok
+    assert verify_chain().ok

@@ -14,8 +14,9 @@ from indicators.models import Indicator
 from tasks_app.demo import build_units
 from tasks_app.demo.loop import LAUNCH
 from tasks_app.demo.tasklist import DEMO_TASKLIST, load_demo_tasklist
-from tasks_app.events import verify_chain
-from tasks_app.models import EvaluationCriterion, Measure, Policy, Task, TraceEntry
+from tasks_app.models import EvaluationCriterion, Measure, Policy, Task
+from trail.models import TraceEntry
+from trail.verify import verify_chain
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from tasks_app import events
 from tasks_app.models import (
     CorrectionOrder,
     Evaluation,
@@ -19,10 +18,10 @@ from tasks_app.models import (
     Notice,
     ProblemReport,
     Task,
-    TraceEntry,
-    TraceVerification,
 )
 from tasks_app.workflow import Status
+from trail.models import TraceEntry, TraceVerification
+from trail.verify import verify_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def test_load_demo_builds_the_whole_loop_and_is_idempotent():
     assert set(states) == set(Status.values), states
     assert TraceEntry.objects.count() >= 200
     assert Task.objects.filter(lead_unit__name="市大数据局", status=Status.ASSIGNED).exists()
-    result = events.verify_chain()
+    result = verify_chain()
     assert result.ok and result.count == TraceEntry.objects.count()
     verification = TraceVerification.objects.get()  # recorded by load_demo, shown by /readyz
     assert verification.ok and verification.count == result.count

@@ -12,9 +12,10 @@ from django.utils import timezone
 from indicators.models import Indicator, Measurement
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from tasks_app import services
-from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task, TraceEntry
+from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
 from tasks_app.workflow import Status
 from tests.factories import make_task
+from trail.models import TraceEntry
 
 from .workflow_helpers import drive
 

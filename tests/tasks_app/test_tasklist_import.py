@@ -13,8 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from indicators.models import Indicator
 from orgs.models import OrgUnit
 from reform.errors import PermissionDenied
-from tasks_app.events import verify_chain
-from tasks_app.models import Policy, Task, TraceEntry
+from tasks_app.models import Policy, Task
 from tasks_app.tasklist_io import CellError, parse_criteria, parse_date, parse_dimensions, parse_number, tasklist_import
 from tests.factories import Role, make_task, make_user
 from tests.tasks_app.tasklist_helpers import (
@@ -27,6 +26,8 @@ from tests.tasks_app.tasklist_helpers import (
     upload,
     workbook_bytes,
 )
+from trail.models import TraceEntry
+from trail.verify import verify_chain
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,11 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
 
-from tasks_app import events, selectors
-from tasks_app.models import TraceEntry
+from tasks_app import selectors
 from tasks_app.workflow import Status
 from tests.factories import make_task
+from trail import chain
+from trail.models import TraceEntry
 
 from .tamper import triggers_off
 from .workflow_helpers import drive
@@ -104,10 +105,10 @@ def test_human_output_names_the_broken_entry(history, capsys):
 
 def test_hash_covers_canonical_json_of_fields_and_previous_hash(history):
     first, second = TraceEntry.objects.order_by("seq")[:2]
-    assert first.prev_hash == events.GENESIS_HASH and second.prev_hash == first.hash
-    recomputed = events.compute_hash(
+    assert first.prev_hash == chain.GENESIS_HASH and second.prev_hash == first.hash
+    recomputed = chain.compute_hash(
         seq=second.seq,
-        created_at=events._timestamp(second.created_at),
+        created_at=chain.timestamp(second.created_at),
         actor_id=second.actor_id,
         actor_name=second.actor_name,
         task_id=second.task_id,

@@ -6,8 +6,9 @@ from django.db import IntegrityError, transaction
 
 from reform.errors import PermissionDenied, ValidationError
 from tasks_app import selectors, services
-from tasks_app.models import Task, TraceEntry
+from tasks_app.models import Task
 from tests.factories import make_task
+from trail.models import TraceEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from tasks_app import services
-from tasks_app.models import CorrectionOrder, EvaluationCriterion, Notification, Task, TraceEntry
+from tasks_app.models import CorrectionOrder, EvaluationCriterion, Notification, Task
 from tasks_app.workflow import Status
 from tests.factories import Role, make_task, make_unit, make_user
+from trail.models import TraceEntry
 
 from .workflow_helpers import drive, fire
 

@@ -16,11 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tasks_app import services
-from tasks_app.models import Notice, Task, TraceEntry
+from tasks_app.models import Notice, Task
 from tasks_app.workflow import Status
 from tests.factories import make_task
 from tests.tasks_app.tasklist_helpers import TASK_HEADER, task_row, workbook_bytes
 from tests.tasks_app.workflow_helpers import drive
+from trail.models import TraceEntry
 
 from .conftest import body
 

@@ -23,11 +23,11 @@ from tasks_app.models import (
     Notice,
     ProblemReport,
     Task,
-    TraceEntry,
 )
 from tasks_app.workflow import Status
 from tests.factories import Role, make_unit, make_user
 from tests.tasks_app.workflow_helpers import drive
+from trail.models import TraceEntry
 
 from .conftest import action_url, body
 

@@ -9,8 +9,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.models import Report
-from tasks_app.events import verify_chain
-from tasks_app.models import TraceEntry
+from trail.models import TraceEntry
+from trail.verify import verify_chain
 
 
 class Command(BaseCommand):

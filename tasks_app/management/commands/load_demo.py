@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from tasks_app.demo import build_demo
-from tasks_app.events import verify_and_record
-from tasks_app.models import TraceVerification
+from trail.models import TraceVerification
+from trail.verify import verify_and_record
 
 
 class Command(BaseCommand):

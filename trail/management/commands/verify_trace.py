@@ -8,8 +8,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from tasks_app.events import verify_and_record
-from tasks_app.models import TraceVerification
+from trail.models import TraceVerification
+from trail.verify import verify_and_record
 
 
 class Command(BaseCommand):
