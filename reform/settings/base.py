@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "cockpit",
     "reports",
     "rhythm",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ from .base import *  # noqa: F403
 from .base import TRACE_RETENTION_DAYS, env
 
 DEBUG = False
+# Demo and scale data are for development and benchmarks only: their commands do not exist here.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "demo"]  # noqa: F405
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from cockpit.scale import seed_scale
+from demo.scale import seed_scale
 from indicators.models import Indicator
 from indicators.services import measurement_record
 from orgs.models import OrgUnit

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from demo.build import build_units
+from demo.indicators import build_indicator_history, history_months
+from demo.tasklist import load_demo_tasklist
 from indicators import rag
-from indicators.demo import build_indicator_history, history_months
 from indicators.models import Indicator, Measurement, TrajectoryPoint
-from tasks_app.demo import build_units
-from tasks_app.demo.tasklist import load_demo_tasklist
 from tasks_app.models import Task
 from tests.factories import make_task
 from trail.models import TraceEntry

@@ -10,10 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from demo.build import build_units
+from demo.loop import LAUNCH
+from demo.tasklist import DEMO_TASKLIST, load_demo_tasklist
 from indicators.models import Indicator
-from tasks_app.demo import build_units
-from tasks_app.demo.loop import LAUNCH
-from tasks_app.demo.tasklist import DEMO_TASKLIST, load_demo_tasklist
 from tasks_app.models import EvaluationCriterion, Measure, Policy, Task
 from trail.models import TraceEntry
 from trail.verify import verify_chain

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cockpit.scale import seed_scale
+from demo.scale import seed_scale
 
 
 class Command(BaseCommand):

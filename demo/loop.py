@@ -19,6 +19,10 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
+from indicators.achievement import linear_expected
+from indicators.adapters import CsvSource
+from indicators.models import Indicator
+from indicators.services import measurements_import, measurements_pull, trajectory_generate
 from orgs.models import OrgUnit
 from reform.errors import DomainError
 from reform.periods import period_of
@@ -127,10 +131,6 @@ class DemoLoop:
         return {"trace": TraceEntry.objects.count()}
 
     def indicator_history(self) -> None:
-        from indicators.adapters import CsvSource
-        from indicators.models import Indicator
-        from indicators.services import measurements_import, measurements_pull, trajectory_generate
-
         indicators = list(Indicator.objects.select_related("task").order_by("pk"))
         if not indicators:
             return
@@ -383,8 +383,6 @@ class DemoLoop:
 
 def demo_indicator_value(indicator: Any, period_end: date) -> Decimal:
     """Ahead, on track, a little behind or far behind the straight line, by the indicator's id."""
-    from indicators.achievement import linear_expected
-
     span = indicator.target_value - indicator.baseline_value
     expected = linear_expected(indicator, period_end)
     if expected is None:

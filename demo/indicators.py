@@ -15,12 +15,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from indicators.achievement import linear_expected
+from indicators.models import Indicator, Measurement
+from indicators.services import linear_trajectory, measurements_apply, trajectory_set
+from indicators.tabular import MeasurementRow
 from reform.periods import Period, period_of
-
-from .achievement import linear_expected
-from .models import Indicator, Measurement
-from .services import linear_trajectory, measurements_apply, trajectory_set
-from .tabular import MeasurementRow
 
 HISTORY_MONTHS = 12
 PATTERNS = (Decimal("0.08"), Decimal("0.01"), Decimal("-0.15"), Decimal("-0.27"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import time as clock
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,11 +33,15 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cockpit import services
+from cockpit.models import LightSnapshot
+from indicators import rag
 from indicators.achievement import linear_expected
 from indicators.models import Indicator, Measurement, TrajectoryPoint
 from orgs.models import OrgUnit
 from reform.periods import Period, period_of
 from reform.roles import Role
+from rhythm.models import MissedReport
 from tasks_app import events, tree
 from tasks_app.bootstrap import ensure_reference_data
 from tasks_app.models import Domain, Evaluation, Feedback, Instruction, Notice, Task
@@ -644,8 +649,6 @@ class ScaleBuilder:
 
     def write_reports(self, items: list[Node]) -> None:
         """Ten-day reports for the last periods: on time, late (with a missed-report record) or missed."""
-        from rhythm.models import MissedReport
-
         rng = self.rng
         periods = []
         period = period_of(self.today).previous()
@@ -736,8 +739,6 @@ class ScaleBuilder:
 
         Items are first counted per (domain, scopes) group, then each group is added to its scopes.
         """
-        from .models import LightSnapshot
-
         days: set[date] = set()
         month = period_of(self.today, "month")
         for index in range(SNAPSHOT_PERIODS):
@@ -790,12 +791,6 @@ class ScaleBuilder:
 
 def seed_scale(*, items: int, seed: int = 2026, password: str, log: Callable[[str], None] = print) -> dict[str, int]:
     """Build a synthetic programme of ``items`` items into an empty task list; return what was made."""
-    import time as clock
-
-    from indicators import rag
-
-    from . import services
-
     if items < 10:
         raise ValueError("事项数量至少为 10")
     if Task.objects.exists():

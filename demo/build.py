@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
+from indicators.rag import recompute_all
 from orgs.models import OrgUnit
 from orgs.services import orgunit_create
 from reform.roles import Role
 from tasks_app.bootstrap import ensure_reference_data
+from tasks_app.models import Task
+from trail.models import TraceEntry
+
+from .loop import LAUNCH, DemoLoop, already_built, on_day
+from .tasklist import load_demo_tasklist
 
 CITY = "演示市人民政府"
 DEPARTMENTS = [
@@ -91,16 +99,6 @@ def build_accounts(units: dict[str, OrgUnit]) -> dict[str, User]:
 
 
 def build_demo(stdout: Any = None) -> str:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from tasks_app.models import Task
-    from trail.models import TraceEntry
-
-    from .loop import LAUNCH, DemoLoop, already_built, on_day
-    from .tasklist import load_demo_tasklist
-
     ensure_reference_data()
     with transaction.atomic():
         units = build_units()
@@ -110,8 +108,6 @@ def build_demo(stdout: Any = None) -> str:
     if not already_built():
         with transaction.atomic():
             DemoLoop(users, timezone.localdate()).run()
-    from indicators.rag import recompute_all
-
     recompute_all()  # the history ran on past days; bring every light to today
     return (
         f"{len(units)} 个单位，{len(users)} 个账号，{Task.objects.count()} 项任务，{TraceEntry.objects.count()} 条留痕"

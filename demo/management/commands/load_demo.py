@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks_app.demo import build_demo
+from demo.build import build_demo
 from trail.models import TraceVerification
 from trail.verify import verify_and_record
 
