@@ -27,12 +27,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from accounts.access import sees_everything, visible_tasks
 from indicators.rag import points_text, value_text
 from orgs.models import OrgUnit
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from reform.periods import Period, last_periods, period_of
 from reform.roles import Role
+from tasks_app.access import sees_everything, visible_tasks
 from tasks_app.models import Domain, Feedback, Instruction, Notice, Rag, Task
 from tasks_app.selectors import unit_ranking
 from tasks_app.workflow import FINAL_STATUSES, Status

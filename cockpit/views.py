@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_visible_task
 from orgs.models import OrgUnit
 from reform.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from reform.roles import Role
 from tasks_app import services as task_services
+from tasks_app.access import access_task
 from tasks_app.models import Notice
 
 from . import selectors
@@ -123,7 +123,7 @@ def instruct(request: HttpRequest) -> HttpResponse:
         return _form_error(request, form)
     data = form.cleaned_data
     try:
-        task = get_visible_task(request.user, data["task"])  # type: ignore[arg-type]
+        task = access_task(request.user, data["task"])  # type: ignore[arg-type]
         units = None
         if data["target_unit"]:
             unit = OrgUnit.objects.filter(pk=data["target_unit"]).first()
@@ -162,7 +162,7 @@ def supervise(request: HttpRequest) -> HttpResponse:
         return _form_error(request, form)
     data = form.cleaned_data
     try:
-        task = get_visible_task(request.user, data["task"])  # type: ignore[arg-type]
+        task = access_task(request.user, data["task"])  # type: ignore[arg-type]
         notice = task_services.notice_issue(
             actor=request.user,  # type: ignore[arg-type]
             task=task,

@@ -576,13 +576,7 @@ class ScaleBuilder:
             created = min(created, today)
             due = created + timedelta(days=rng.randint(7, 15))
             handler = self.handler_for(node.lead)
-            inst = Instruction(
-                task_id=node.pk,
-                author=self.leader,
-                text=f"{rng.choice(texts)}。",
-                due_date=due,
-                created_at=self.at(created),
-            )
+            text = f"{rng.choice(texts)}。"
             roll = rng.random()
             if due < today:
                 if roll < 0.55:
@@ -595,12 +589,20 @@ class ScaleBuilder:
                     answered, state = None, "issued"
             else:
                 answered, state = (created, "answered") if roll < 0.5 else (None, "issued")
+            # The state is given when the row is made: the lifecycle's field is protected afterwards.
+            inst = Instruction(
+                task_id=node.pk,
+                author=self.leader,
+                text=text,
+                due_date=due,
+                created_at=self.at(created),
+                state=state,
+            )
             if answered is not None:
                 answered = min(answered, today)
                 inst.response = "已按批示要求部署落实，详见工作进展。"
                 inst.responded_by = handler
                 inst.responded_at = self.at(answered)
-            inst.state = state
             rows.append((inst, node.lead.pk))
         with own_timestamps(Instruction):
             Instruction.objects.bulk_create([r[0] for r in rows], batch_size=BATCH)
@@ -628,6 +630,7 @@ class ScaleBuilder:
             created = (
                 node.deadline + timedelta(days=min(days, 15)) if overdue else today - timedelta(days=rng.randint(0, 20))
             )
+            lifted = level < 4 and rng.random() < 0.4
             notice = Notice(
                 task_id=node.pk,
                 level=level,
@@ -636,9 +639,9 @@ class ScaleBuilder:
                 source=Notice.Source.OVERDUE if overdue else Notice.Source.MANUAL,
                 issued_by=self.office,
                 created_at=self.at(min(created, today)),
+                state=Notice.State.LIFTED if lifted else Notice.State.OPEN,
             )
-            if level < 4 and rng.random() < 0.4:
-                notice.state = Notice.State.LIFTED
+            if lifted:
                 notice.lifted_by = self.office
                 notice.lifted_at = notice.created_at + timedelta(days=3)
             rows.append(notice)

@@ -23,10 +23,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import get_visible_task
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from reform.periods import Period, period_of
 from reform.roles import UNIT_ROLES, Role, require_role
+from tasks_app import access
 from tasks_app.models import Attachment, Task
 from tasks_app.services import schedule_light_refresh
 from trail.chain import append_many
@@ -58,15 +58,8 @@ def _quantize(number: Decimal) -> Decimal:
 
 def _may_report(actor: User, task: Task) -> Task:
     """The office, or a unit admin/handler of the lead or a cooperating unit (404 outside scope, else 403)."""
-    task = get_visible_task(actor, task.pk, Task.objects.select_related("lead_unit"))
-    if actor.role == Role.OFFICE:
-        return task
-    require_role(actor, UNIT_ROLES, _("填报指标"))
-    unit = actor.unit
-    if unit is None or not (
-        task.lead_unit.path.startswith(unit.path) or task.cooperating_units.filter(path__startswith=unit.path).exists()
-    ):
-        raise PermissionDenied(_("只有牵头单位或配合单位可以填报该任务的指标"))
+    task = access.access_task(actor, task.pk, queryset=Task.objects.select_related("lead_unit"))
+    access.REPORT_INDICATOR.check(actor, task)
     return task
 
 
@@ -163,7 +156,7 @@ def trajectory_set(
     ``points`` (other periods are removed); otherwise only the given periods are set.
     """
     if actor is not None:
-        get_visible_task(actor, indicator.task_id)
+        access.access_task(actor, indicator.task_id)
         require_role(actor, {Role.OFFICE}, _("设置指标轨迹"))
     if not points:
         raise ValidationError(_("指标轨迹至少需要一个期间的目标值"), fields={"points": [_("不能为空")]})
@@ -254,7 +247,7 @@ def trajectory_generate(*, actor: User | None, indicator: Indicator) -> int:
     period containing the target date, which expects the target itself. Returns how many points changed.
     """
     if actor is not None:
-        get_visible_task(actor, indicator.task_id)
+        access.access_task(actor, indicator.task_id)
         require_role(actor, {Role.OFFICE}, _("设置指标轨迹"))
     return trajectory_set(
         actor=actor, indicator=indicator, points=linear_trajectory(indicator), replace=True, mode="linear"

@@ -149,7 +149,7 @@ class TaskAdminForm(forms.ModelForm):
         checked = {k: data.get(k) for k in ("weight", "start_date", "deadline") if k in data}
         if "title" in data:
             checked["title"] = data["title"]
-        for field, errors in services._validate_task_fields(checked).items():
+        for field, errors in services.task_field_errors(checked).items():
             for message in errors:
                 self.add_error(field, message)
         return data

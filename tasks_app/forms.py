@@ -6,7 +6,7 @@ Every action form carries ``expected_status`` (the task state the user saw), so 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -92,25 +92,53 @@ class TaskFilterForm(forms.Form):
 
 
 class ActionForm(forms.Form):
-    """Base of every action form: the state the user saw, sent back so a stale page is detected."""
+    """Base of every action form: the state the user saw, sent back so a stale page is detected.
+
+    A form is built with the task page it belongs to (``page``) and, for an action on a supervision
+    object, that object (``obj``); ``action_kwargs`` turns what the user typed into the keyword
+    arguments of the action's service.
+    """
 
     expected_status = forms.CharField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args: Any, page: Any = None, obj: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.page, self.obj = page, obj
 
-class AssignForm(ActionForm):
+    def action_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("expected_status", None)
+        return data
+
+    def field_for(self, service_field: str) -> str:
+        """The form field that shows a service's error about ``service_field``."""
+        return service_field
+
+
+class TransitionForm(ActionForm):
+    """A workflow transition: the service gets the state the user saw, to refuse a stale page (409)."""
+
+    def action_kwargs(self) -> dict[str, Any]:
+        data = super().action_kwargs()
+        data["expected_status"] = self.cleaned_data.get("expected_status") or None
+        return data
+
+
+class AssignForm(TransitionForm):
     comment = _text(_("交办意见"), required=False, rows=2)
 
 
-class AcceptForm(ActionForm):
+class AcceptForm(TransitionForm):
     pass
 
 
-class SubmitCompletionForm(ActionForm):
+class SubmitCompletionForm(TransitionForm):
     summary = _text(_("办结情况"), rows=4, help_text=_("说明完成了什么、取得的成效和佐证材料"))
     correction_answer = _text(_("整改情况"), required=False, rows=4)
 
-    def __init__(self, *args: Any, correction: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        correction = self.page.open_correction if self.page is not None else None
         if correction is None:
             del self.fields["correction_answer"]
         else:
@@ -122,7 +150,7 @@ class SubmitCompletionForm(ActionForm):
             }
 
 
-class RequestCorrectionForm(ActionForm):
+class RequestCorrectionForm(TransitionForm):
     requirement = _text(_("整改要求"), rows=4)
     due_date = forms.DateField(
         label=_("整改时限"), widget=_date_input(), error_messages={"required": _("请填写整改时限")}
@@ -133,18 +161,18 @@ class RequestCorrectionForm(ActionForm):
         self.fields["due_date"].initial = timezone.localdate() + timedelta(days=7)
 
 
-class ApproveForm(ActionForm):
+class ApproveForm(TransitionForm):
     comment = _text(_("审核意见"), required=False, rows=2)
 
 
-class EvaluateForm(ActionForm):
+class EvaluateForm(TransitionForm):
     """One score per criterion of the task's evaluation system, or one overall score when it has none."""
 
     comment = _text(_("评价意见"), required=False, rows=3)
 
-    def __init__(self, *args: Any, criteria: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.criteria = list(criteria)
+        self.criteria = list(self.page.criteria) if self.page is not None else []
         scores: dict[str, forms.Field] = {}
         if not self.criteria:
             scores["overall"] = forms.DecimalField(
@@ -181,12 +209,18 @@ class EvaluateForm(ActionForm):
             return {"overall": self.cleaned_data["overall"]}
         return {str(c.pk): self.cleaned_data[f"score_{c.pk}"] for c in self.criteria}
 
-    @staticmethod
-    def field_for(service_field: str) -> str:
+    def action_kwargs(self) -> dict[str, Any]:
+        return {
+            "scores": self.scores(),
+            "comment": self.cleaned_data["comment"],
+            "expected_status": self.cleaned_data.get("expected_status") or None,
+        }
+
+    def field_for(self, service_field: str) -> str:
         return service_field if service_field == "overall" or not service_field.isdigit() else f"score_{service_field}"
 
 
-class ReasonForm(ActionForm):
+class ReasonForm(TransitionForm):
     """撤销 / 重新打开: a reason is required."""
 
     reason = _text(_("理由"), rows=3)
@@ -204,14 +238,19 @@ class InstructionIssueForm(ActionForm):
         label=_("承办单位"), required=False, widget=forms.CheckboxSelectMultiple, help_text=_("不选则为牵头单位")
     )
 
-    def __init__(self, *args: Any, units: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        task = self.page.task if self.page is not None else None
+        units = [task.lead_unit, *task.cooperating_units.all()] if task is not None else []
         self.units = {str(u.pk): u for u in units}
         self.fields["target_units"].choices = [(str(u.pk), u.name) for u in units]
         self.fields["due_date"].initial = timezone.localdate() + timedelta(days=7)
 
     def chosen_units(self) -> list[Any]:
         return [self.units[pk] for pk in self.cleaned_data.get("target_units") or []]
+
+    def action_kwargs(self) -> dict[str, Any]:
+        return {**super().action_kwargs(), "target_units": self.chosen_units()}
 
 
 class InstructionAnswerForm(ActionForm):
@@ -221,6 +260,8 @@ class InstructionAnswerForm(ActionForm):
 class ReviewForm(ActionForm):
     """审核批示回复 / 审批延期: approve or send back; a reason is required to send back."""
 
+    APPROVE_LABEL: Any = _("同意")
+    REJECT_LABEL: Any = _("退回")
     DECISIONS = (("approve", _("同意")), ("reject", _("退回")))
     decision = forms.ChoiceField(
         label=_("审核结论"),
@@ -231,12 +272,9 @@ class ReviewForm(ActionForm):
     )
     comment = _text(_("意见"), required=False, rows=2)
 
-    def __init__(self, *args: Any, approve_label: Any = None, reject_label: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["decision"].choices = (
-            ("approve", approve_label or _("同意")),
-            ("reject", reject_label or _("退回")),
-        )
+        self.fields["decision"].choices = (("approve", self.APPROVE_LABEL), ("reject", self.REJECT_LABEL))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -247,6 +285,19 @@ class ReviewForm(ActionForm):
     @property
     def approve(self) -> bool:
         return self.cleaned_data["decision"] == "approve"
+
+    def action_kwargs(self) -> dict[str, Any]:
+        return {"approve": self.approve, "comment": self.cleaned_data["comment"]}
+
+
+class InstructionReviewForm(ReviewForm):
+    APPROVE_LABEL = _("已落实，确认")
+    REJECT_LABEL = _("退回重办")
+
+
+class ExtensionDecisionForm(ReviewForm):
+    APPROVE_LABEL = _("同意延期")
+    REJECT_LABEL = _("驳回")
 
 
 class NoticeIssueForm(ActionForm):
@@ -315,8 +366,10 @@ class TenDayReportForm(ActionForm):
     text = _text(_("工作进展"), rows=6, help_text=_("本旬完成的工作、下一步计划、存在的问题"))
     files = MultipleFileField(label=_("附件"), required=False)
 
-    def __init__(self, *args: Any, indicators: list[Any] = (), task: Any = None, **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        task = self.page.task if self.page is not None else None
+        indicators = self.page.indicators if self.page is not None else []
         today = timezone.localdate()
         period = period_of(today)
         choices = []
@@ -361,6 +414,16 @@ class TenDayReportForm(ActionForm):
             int(name.removeprefix("indicator_")): value
             for name, value in self.cleaned_data.items()
             if name.startswith("indicator_") and value is not None
+        }
+
+    def action_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "text": data["text"],
+            "progress": data["progress"],
+            "period_end": date.fromisoformat(data["period_end"]),
+            "indicator_values": self.indicator_values(),
+            "files": data["files"],
         }
 
 

@@ -1,15 +1,9 @@
-"""The in-app inbox (the bell): the user's notifications, the unread count and marking them read."""
+"""Reads of the in-app inbox (the bell): the user's notifications and the unread count."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
-
-from reform.errors import NotFound
 
 from .models import Notification
 
@@ -41,15 +35,6 @@ def unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def notification_mark_read(*, actor: User, notification_id: int | None = None) -> int:
-    """Mark one of the actor's notifications (or, with no id, all of them) read; return how many changed.
-
-    Another user's notification is NotFound, like a missing one; only the recipient's own rows are touched.
-    """
-    qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
-    if notification_id is not None:
-        if not Notification.objects.filter(recipient=actor, pk=notification_id).exists():
-            raise NotFound(_("消息不存在或无权访问"))
-        qs = qs.filter(pk=notification_id)
-    with transaction.atomic():
-        return qs.update(read_at=timezone.now())
+def notification_of(user: User, notification_id: int) -> Notification | None:
+    """One of the user's own notifications (None for a missing one or another user's)."""
+    return Notification.objects.filter(recipient=user, pk=notification_id).select_related("task").first()

@@ -14,10 +14,24 @@ from django.utils.translation import gettext_lazy as _
 
 from orgs.models import OrgUnit
 
-from .workflow import FINAL_STATUSES, Status, TaskWorkflow
+from .workflow import (
+    FINAL_STATUSES,
+    CorrectionLifecycle,
+    CorrectionState,
+    ExtensionLifecycle,
+    ExtensionState,
+    InstructionLifecycle,
+    InstructionState,
+    NoticeLifecycle,
+    NoticeState,
+    ProblemLifecycle,
+    ProblemState,
+    Status,
+    TaskWorkflow,
+)
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 
 class Domain(models.Model):
@@ -158,9 +172,12 @@ class Task(TaskWorkflow):
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
-    def lead_unit_in_subtree_of(self, user: User) -> bool:
-        unit = user.unit
-        return unit is not None and self.lead_unit.path.startswith(unit.path)
+    def children_all_final(self) -> bool:
+        """Whether every child is closed or cancelled (an ``open_children`` annotation answers without a query)."""
+        annotated = self.__dict__.get("open_children")
+        if annotated is not None:
+            return not annotated
+        return not self.children.exclude(status__in=list(FINAL_STATUSES)).exists()
 
     def open_children_codes(self) -> list[str]:
         return list(
@@ -265,14 +282,10 @@ class EvaluationCriterion(models.Model):
 # --- Supervision objects (督办对象) -------------------------------------------------------------
 
 
-class Instruction(models.Model):
+class Instruction(InstructionLifecycle, models.Model):
     """批示: a leader's instruction on a task, answered by the target units."""
 
-    class State(models.TextChoices):
-        ISSUED = "issued", _("待回复")
-        ANSWERED = "answered", _("已回复待审核")
-        APPROVED = "approved", _("已落实")
-        RETURNED = "returned", _("退回重办")
+    State = InstructionState
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="instructions")
     author = models.ForeignKey(
@@ -281,7 +294,6 @@ class Instruction(models.Model):
     text = models.TextField(_("批示内容"))
     due_date = models.DateField(_("回复时限"))
     target_units = models.ManyToManyField(OrgUnit, verbose_name=_("承办单位"), related_name="instructions")
-    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.ISSUED, db_index=True)
     response = models.TextField(_("回复内容"), blank=True)
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -299,7 +311,7 @@ class Instruction(models.Model):
         return self.text[:40]
 
 
-class Notice(models.Model):
+class Notice(NoticeLifecycle, models.Model):
     """督办通知: 提醒 → 催办 → 督办 → 挂牌督办. Listed supervision stays open until the office lifts it."""
 
     class Level(models.IntegerChoices):
@@ -308,9 +320,7 @@ class Notice(models.Model):
         SUPERVISE = 3, _("督办")
         LISTED = 4, _("挂牌督办")
 
-    class State(models.TextChoices):
-        OPEN = "open", _("督办中")
-        LIFTED = "lifted", _("已销号")
+    State = NoticeState
 
     class Source(models.TextChoices):
         MANUAL = "manual", _("人工督办")
@@ -323,7 +333,6 @@ class Notice(models.Model):
     reason = models.TextField(_("督办事由"))
     deadline = models.DateField(_("办理时限"), null=True, blank=True)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.MANUAL)
-    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -399,19 +408,15 @@ class Attachment(models.Model):
         return self.original_name
 
 
-class ProblemReport(models.Model):
+class ProblemReport(ProblemLifecycle, models.Model):
     """问题反馈: a unit raises a problem; the office or a leader answers or resolves it."""
 
-    class State(models.TextChoices):
-        OPEN = "open", _("待答复")
-        ANSWERED = "answered", _("已答复")
-        RESOLVED = "resolved", _("已解决")
+    State = ProblemState
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="problems")
     text = models.TextField(_("问题描述"))
     unit = models.ForeignKey(OrgUnit, verbose_name=_("反馈单位"), on_delete=models.PROTECT, related_name="+")
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
     response = models.TextField(_("答复"), blank=True)
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -428,18 +433,15 @@ class ProblemReport(models.Model):
         return self.text[:40]
 
 
-class CorrectionOrder(models.Model):
+class CorrectionOrder(CorrectionLifecycle, models.Model):
     """整改: created by ``request_correction``; the unit's next completion report must answer it."""
 
-    class State(models.TextChoices):
-        OPEN = "open", _("整改中")
-        ANSWERED = "answered", _("已反馈整改")
+    State = CorrectionState
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="corrections")
     requirement = models.TextField(_("整改要求"))
     due_date = models.DateField(_("整改时限"))
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
     answer = models.TextField(_("整改情况"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -456,20 +458,16 @@ class CorrectionOrder(models.Model):
         return self.requirement[:40]
 
 
-class ExtensionRequest(models.Model):
+class ExtensionRequest(ExtensionLifecycle, models.Model):
     """延期申请: approval moves the deadline and is traced with the old and new values."""
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("待审批")
-        APPROVED = "approved", _("已同意")
-        REJECTED = "rejected", _("已驳回")
+    State = ExtensionState
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="extensions")
     old_deadline = models.DateField(_("原时限"), null=True, blank=True)
     requested_deadline = models.DateField(_("申请延至"))
     reason = models.TextField(_("申请理由"))
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

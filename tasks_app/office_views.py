@@ -10,7 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.files import File
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,21 +18,16 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reform.errors import DomainError
-from reform.roles import Role
-
-from . import forms, services, web_selectors
-from .models import Task
+from . import access, forms, services, web_selectors
+from .tasklist_io import COLUMNS, REQUIRED, SHEETS, tasklist_export, tasklist_import
 from .views import web_errors
-from .workflow import Status
 
 IMPORT_SESSION_KEY = "pending_imports"
 IMPORT_MAX_AGE_SECONDS = 24 * 3600
 
 
 def _require_office(request: HttpRequest) -> None:
-    if request.user.role != Role.OFFICE:
-        raise DjangoPermissionDenied(_("只有督查室可以使用督办工作台"))
+    access.USE_OFFICE_DESK.check_role(request.user)
 
 
 @login_required
@@ -59,22 +53,8 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         if not ids:
             messages.error(request, _("请至少勾选一项任务"))
             return redirect("office-assign")
-        comment = request.POST.get("comment", "")
-        tasks = {t.pk: t for t in Task.objects.filter(pk__in=ids).select_related("lead_unit")}
-        results = []
-        for task_id in ids:
-            task = tasks.get(task_id)
-            if task is None:
-                results.append({"task": None, "task_id": task_id, "ok": False, "message": _("任务不存在")})
-                continue
-            try:
-                services.task_assign(actor=request.user, task=task, comment=comment, expected_status=Status.DRAFT)
-            except DomainError as exc:
-                results.append({"task": task, "task_id": task_id, "ok": False, "message": exc.message})
-            else:
-                message = _("已交办给%(unit)s") % {"unit": task.lead_unit}
-                results.append({"task": task, "task_id": task_id, "ok": True, "message": message})
-        succeeded = sum(1 for r in results if r["ok"])
+        results = services.tasks_assign(actor=request.user, task_ids=ids, comment=request.POST.get("comment", ""))
+        succeeded = sum(1 for r in results if r.ok)
         return render(
             request,
             "office/assign_result.html",
@@ -128,8 +108,6 @@ def _stored_upload(request: HttpRequest, token: str) -> tuple[Path, dict[str, An
 
 
 def _run_import(request: HttpRequest, path: Path, info: dict[str, Any], *, dry_run: bool) -> Any:
-    from .tasklist_io import tasklist_import
-
     with path.open("rb") as handle:
         return tasklist_import(
             actor=request.user,
@@ -196,8 +174,6 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 
 def _template_columns() -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    from .tasklist_io import COLUMNS, REQUIRED, SHEETS
-
     return [(sheet, COLUMNS[sheet], REQUIRED[sheet]) for sheet in SHEETS]
 
 
@@ -206,8 +182,6 @@ def _template_columns() -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
 def export_tasklist(request: HttpRequest) -> HttpResponse:
     """Download the task list (or the subtree under ``?root=CODE``) as an .xlsx in the import template."""
     _require_office(request)
-    from .tasklist_io import tasklist_export
-
     root = request.GET.get("root", "").strip() or None
     data = tasklist_export(actor=request.user, root_code=root)
     name = f"任务清单-{root or '全部'}-{timezone.localdate():%Y%m%d}.xlsx"
@@ -217,6 +191,7 @@ def export_tasklist(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@web_errors
 @require_POST
 def import_discard(request: HttpRequest) -> HttpResponse:
     """Drop an upload the office decided not to import."""

@@ -10,12 +10,12 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.access import visible_tasks
 from orgs.models import OrgUnit
 from trail.events import event_type, payload_summary
 from trail.models import TraceEntry
 
 from . import tree
+from .access import visible_tasks
 from .models import Domain, Evaluation, Instruction, Task
 from .workflow import Status
 
@@ -277,12 +277,12 @@ class TaskDetail:
 
 def task_detail(*, user: User, task_id: int) -> TaskDetail:
     """Everything the task page shows, in a fixed number of queries; NotFound outside the user's scope."""
-    from accounts.access import get_visible_task
     from indicators.achievement import indicator_achievement
 
+    from .access import access_task
     from .models import CorrectionOrder, ExtensionRequest, Notice, ProblemReport
 
-    task = get_visible_task(
+    task = access_task(
         user, task_id, Task.objects.select_related("domain", "lead_unit").prefetch_related("cooperating_units")
     )
     indicators = []

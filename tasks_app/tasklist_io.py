@@ -37,10 +37,9 @@ from indicators.models import Indicator
 from orgs.models import OrgUnit
 from orgs.services import orgunit_create
 from reform.errors import NotFound
-from reform.roles import Role, require_role
 from trail.chain import append_many
 
-from . import events, services, tree
+from . import access, events, services, tree
 from .models import Domain, EvaluationCriterion, Measure, Policy, Task
 from .workflow import FINAL_STATUSES, Status
 
@@ -1067,9 +1066,10 @@ def _short_code(name: str) -> str:
 # --- The services ------------------------------------------------------------------------------
 
 
-def _require_office(actor: User | None, action: str) -> None:
+def _require(actor: User | None, rule: access.Rule) -> None:
+    """The office (or a superuser, or the system itself when ``actor`` is None)."""
     if actor is not None and not (actor.is_authenticated and actor.is_superuser):
-        require_role(actor, {Role.OFFICE}, action)
+        rule.check_role(actor)
 
 
 def tasklist_import(
@@ -1080,7 +1080,7 @@ def tasklist_import(
     ``file`` is a path or a binary file object (an upload). Every problem is reported by sheet, row
     and column; any error means nothing is saved. A dry run checks everything and saves nothing.
     """
-    _require_office(actor, _("导入任务清单"))
+    _require(actor, access.IMPORT_TASKLIST)
     issues = _Issues()
     try:
         stream, file_name = _file_bytes(file)
@@ -1129,7 +1129,7 @@ def tasklist_export(*, actor: User | None, root_code: str | None = None) -> byte
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    _require_office(actor, _("导出任务清单"))
+    _require(actor, access.EXPORT_TASKLIST)
 
     def scope(prefix: str = "") -> Q:
         """The exported tasks, as a filter on ``prefix`` (a subquery-free join, whatever the list's size)."""

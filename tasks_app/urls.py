@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import office_views, views
-from .attachments import attachment_download
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,7 +8,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/", views.task_detail_page, name="task-detail"),
     path("tasks/<int:task_id>/do/<slug:key>/", views.task_action, name="task-action"),
     path("tasks/<int:task_id>/do/<slug:key>/<int:obj_id>/", views.task_action, name="task-object-action"),
-    path("attachments/<int:attachment_id>/", attachment_download, name="attachment-download"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment-download"),
     path("notifications/", views.notifications_page, name="notifications"),
     path("notifications/read/", views.notification_read, name="notifications-read-all"),
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification-read"),

@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.access import get_visible_task, visible_tasks
 from orgs.models import OrgUnit
+from reform.errors import NotFound
 from reform.roles import UNIT_ROLES
 
+from .access import access_task, visible_tasks
 from .models import (
     SEVERITY,
+    Attachment,
     CorrectionOrder,
     Evaluation,
     EvaluationCriterion,
@@ -244,10 +247,10 @@ def task_page(*, user: User, task_id: int | str) -> TaskPage:
     """Everything the task page shows, in a fixed number of queries; NotFound outside the user's scope."""
     from indicators.achievement import indicator_achievement
 
-    task = get_visible_task(
+    task = access_task(
         user,
         task_id,
-        Task.objects.select_related("domain", "lead_unit").prefetch_related(
+        queryset=Task.objects.select_related("domain", "lead_unit").prefetch_related(
             Prefetch("cooperating_units", queryset=OrgUnit.objects.order_by("path"))
         ),
     )
@@ -380,3 +383,21 @@ def draft_tasks(*, after: str = "", q: str = "", page_size: int = DRAFTS_PAGE) -
 
 
 LIGHT_ORDER = (Rag.RED, Rag.YELLOW, Rag.GREEN, Rag.NONE)
+
+
+def page_object(page: TaskPage, model: type[Any], obj_id: int) -> Any:
+    """A supervision object of the page's task, in any state (so a stale form gets the service's answer)."""
+    related = ("target_units",) if model is Instruction else ()
+    obj = model.objects.filter(pk=obj_id, task_id=page.task.pk).prefetch_related(*related).first()
+    if obj is None:
+        raise NotFound(_("对象不存在或无权访问"))
+    return obj
+
+
+def attachment_for(*, user: User, attachment_id: int) -> Attachment | None:
+    """An attachment of a task the user may see (None otherwise, the same as a missing one)."""
+    return (
+        Attachment.objects.select_related("task")
+        .filter(pk=attachment_id, task__in=visible_tasks(user).values("pk"))
+        .first()
+    )

@@ -1,20 +1,16 @@
-"""The task workflow (闭环), declared once: states, transitions, guards and who may fire them.
+"""Every lifecycle in the closed loop (闭环), declared once: states, transitions and guards.
 
-Services call these transition methods after locking the task row; nothing else changes ``status``.
+The task's workflow and the small lifecycles of its supervision objects (instructions, notices,
+problem reports, correction orders, extension requests) are django-fsm-2 state machines on protected
+fields: services call these transition methods after locking the row, and nothing else changes a
+state. Who may fire a transition is decided by ``tasks_app.access`` (one rule per use case).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
-
-from reform.roles import UNIT_ROLES, Role
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 class Status(models.TextChoices):
@@ -43,39 +39,8 @@ def light_class(status: str) -> str:
     return "reporting" if status in REPORTING_STATUSES else "open"
 
 
-# Who may ever fire each transition. Unit roles may act only on tasks their unit leads.
-TRANSITIONS: dict[str, dict[str, Any]] = {
-    "assign": {"label": _("交办"), "roles": {Role.OFFICE}},
-    "accept": {"label": _("签收"), "roles": UNIT_ROLES},
-    "submit_completion": {"label": _("报送办结"), "roles": UNIT_ROLES},
-    "request_correction": {"label": _("退回整改"), "roles": {Role.OFFICE}},
-    "approve": {"label": _("审核通过"), "roles": {Role.OFFICE}},
-    "evaluate": {"label": _("评价"), "roles": {Role.OFFICE}},
-    "reopen": {"label": _("重新打开"), "roles": {Role.OFFICE, Role.LEADER}},
-    "cancel": {"label": _("撤销"), "roles": {Role.OFFICE, Role.LEADER}},
-}
-
-
-def role_may(name: str, user: User) -> bool:
-    """Return whether the user's role may ever fire transition ``name`` (403 when not)."""
-    return user.is_authenticated and user.role in TRANSITIONS[name]["roles"]
-
-
-def actor_may(name: str, user: User, task: TaskWorkflow) -> bool:
-    """Return whether this user may fire ``name`` on this task: right role and, for units, the lead unit."""
-    if not role_may(name, user):
-        return False
-    if user.role in UNIT_ROLES:
-        return user.unit_id is not None and task.lead_unit_in_subtree_of(user)
-    return True
-
-
-def _permission(name: str):  # type: ignore[no-untyped-def]
-    return lambda instance, user: actor_may(name, user, instance)
-
-
 def _children_all_final(instance: TaskWorkflow) -> bool:
-    return not instance.open_children_codes()
+    return instance.children_all_final()
 
 
 class TaskWorkflow(FSMModelMixin, models.Model):
@@ -86,56 +51,161 @@ class TaskWorkflow(FSMModelMixin, models.Model):
     class Meta:
         abstract = True
 
-    def lead_unit_in_subtree_of(self, user: User) -> bool:  # pragma: no cover - implemented by Task
+    def children_all_final(self) -> bool:  # pragma: no cover - implemented by Task
         raise NotImplementedError
 
     def open_children_codes(self) -> list[str]:  # pragma: no cover - implemented by Task
         raise NotImplementedError
 
-    @transition(field=status, source=Status.DRAFT, target=Status.ASSIGNED, permission=_permission("assign"))
+    @transition(field=status, source=Status.DRAFT, target=Status.ASSIGNED)
     def assign(self) -> None:
         """交办: the office hands a drafted task to its lead unit."""
 
-    @transition(field=status, source=Status.ASSIGNED, target=Status.IN_PROGRESS, permission=_permission("accept"))
+    @transition(field=status, source=Status.ASSIGNED, target=Status.IN_PROGRESS)
     def accept(self) -> None:
         """签收: the lead unit signs for the task."""
 
-    @transition(
-        field=status,
-        source=[Status.IN_PROGRESS, Status.CORRECTING],
-        target=Status.UNDER_REVIEW,
-        permission=_permission("submit_completion"),
-    )
+    @transition(field=status, source=[Status.IN_PROGRESS, Status.CORRECTING], target=Status.UNDER_REVIEW)
     def submit_completion(self) -> None:
         """报送办结: the lead unit reports the task done."""
 
-    @transition(
-        field=status,
-        source=Status.UNDER_REVIEW,
-        target=Status.CORRECTING,
-        permission=_permission("request_correction"),
-    )
+    @transition(field=status, source=Status.UNDER_REVIEW, target=Status.CORRECTING)
     def request_correction(self) -> None:
         """整改: the office sends the task back with a correction order."""
 
-    @transition(field=status, source=Status.UNDER_REVIEW, target=Status.EVALUATING, permission=_permission("approve"))
+    @transition(field=status, source=Status.UNDER_REVIEW, target=Status.EVALUATING)
     def approve(self) -> None:
         """审核通过: the office accepts the completion report."""
 
-    @transition(
-        field=status,
-        source=Status.EVALUATING,
-        target=Status.CLOSED,
-        conditions=[_children_all_final],
-        permission=_permission("evaluate"),
-    )
+    @transition(field=status, source=Status.EVALUATING, target=Status.CLOSED, conditions=[_children_all_final])
     def evaluate(self) -> None:
         """评价: scoring closes the task; a parent closes only when every child is closed or cancelled."""
 
-    @transition(field=status, source=Status.CLOSED, target=Status.IN_PROGRESS, permission=_permission("reopen"))
+    @transition(field=status, source=Status.CLOSED, target=Status.IN_PROGRESS)
     def reopen(self) -> None:
         """Reopen a closed task, with a reason."""
 
-    @transition(field=status, source=NON_FINAL, target=Status.CANCELLED, permission=_permission("cancel"))
+    @transition(field=status, source=NON_FINAL, target=Status.CANCELLED)
     def cancel(self) -> None:
         """撤销: withdraw a task that is not final, with a reason."""
+
+
+# --- Supervision objects' lifecycles ------------------------------------------------------------
+
+
+class InstructionState(models.TextChoices):
+    ISSUED = "issued", _("待回复")
+    ANSWERED = "answered", _("已回复待审核")
+    APPROVED = "approved", _("已落实")
+    RETURNED = "returned", _("退回重办")
+
+
+class InstructionLifecycle(FSMModelMixin, models.Model):
+    """批示: issued → answered → approved, or back (returned → answered again)."""
+
+    state = FSMField(
+        _("状态"), default=InstructionState.ISSUED, choices=InstructionState.choices, protected=True, db_index=True
+    )
+
+    class Meta:
+        abstract = True
+
+    @transition(
+        field=state, source=[InstructionState.ISSUED, InstructionState.RETURNED], target=InstructionState.ANSWERED
+    )
+    def answer(self) -> None:
+        """A target unit answers (again, after it was sent back)."""
+
+    @transition(field=state, source=InstructionState.ANSWERED, target=InstructionState.APPROVED)
+    def approve(self) -> None:
+        """已落实: the office or a leader accepts the answer."""
+
+    @transition(field=state, source=InstructionState.ANSWERED, target=InstructionState.RETURNED)
+    def send_back(self) -> None:
+        """退回重办: the answer does not do; the units must answer again."""
+
+
+class NoticeState(models.TextChoices):
+    OPEN = "open", _("督办中")
+    LIFTED = "lifted", _("已销号")
+
+
+class NoticeLifecycle(FSMModelMixin, models.Model):
+    """督办: open until the office lifts it (销号)."""
+
+    state = FSMField(_("状态"), default=NoticeState.OPEN, choices=NoticeState.choices, protected=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=NoticeState.OPEN, target=NoticeState.LIFTED)
+    def lift(self) -> None:
+        """销号: the office closes the notice."""
+
+
+class ProblemState(models.TextChoices):
+    OPEN = "open", _("待答复")
+    ANSWERED = "answered", _("已答复")
+    RESOLVED = "resolved", _("已解决")
+
+
+class ProblemLifecycle(FSMModelMixin, models.Model):
+    """问题反馈: answered (any number of times) until resolved."""
+
+    state = FSMField(_("状态"), default=ProblemState.OPEN, choices=ProblemState.choices, protected=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=[ProblemState.OPEN, ProblemState.ANSWERED], target=ProblemState.ANSWERED)
+    def answer(self) -> None:
+        """The office or a leader answers; the problem stays open."""
+
+    @transition(field=state, source=[ProblemState.OPEN, ProblemState.ANSWERED], target=ProblemState.RESOLVED)
+    def resolve(self) -> None:
+        """The office or a leader answers and closes the problem."""
+
+
+class CorrectionState(models.TextChoices):
+    OPEN = "open", _("整改中")
+    ANSWERED = "answered", _("已反馈整改")
+
+
+class CorrectionLifecycle(FSMModelMixin, models.Model):
+    """整改: open until the unit's next completion report answers it."""
+
+    state = FSMField(
+        _("状态"), default=CorrectionState.OPEN, choices=CorrectionState.choices, protected=True, db_index=True
+    )
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=CorrectionState.OPEN, target=CorrectionState.ANSWERED)
+    def mark_answered(self) -> None:
+        """The completion report says what was corrected (the text is the order's ``answer``)."""
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已同意")
+    REJECTED = "rejected", _("已驳回")
+
+
+class ExtensionLifecycle(FSMModelMixin, models.Model):
+    """延期申请: pending until the office approves (the deadline moves) or rejects it."""
+
+    state = FSMField(
+        _("状态"), default=ExtensionState.PENDING, choices=ExtensionState.choices, protected=True, db_index=True
+    )
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=ExtensionState.PENDING, target=ExtensionState.APPROVED)
+    def approve(self) -> None:
+        """The office agrees; the service moves the task's deadline."""
+
+    @transition(field=state, source=ExtensionState.PENDING, target=ExtensionState.REJECTED)
+    def reject(self) -> None:
+        """The office refuses, with a reason."""

@@ -12,10 +12,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.access import get_visible_task, visible_tasks
 from reform.api import ApiView, ErrorSerializer, responses, validated
 from reform.errors import NotFound, ValidationError
 from reform.roles import UNIT_ROLES, Role, require_role
+from tasks_app.access import access_task, visible_tasks
 from tasks_app.api.selectors import task_indicators
 from tasks_app.models import Attachment
 
@@ -49,7 +49,7 @@ class TaskIndicatorsView(ApiView):
         tags=["指标"],
     )
     def get(self, request: Request, pk: int) -> Response:
-        task = get_visible_task(request.user, pk)  # type: ignore[arg-type]
+        task = access_task(request.user, pk)  # type: ignore[arg-type]
         return Response(task_indicators(task))
 
 

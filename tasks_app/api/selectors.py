@@ -12,16 +12,27 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from accounts.access import get_visible_task, visible_tasks
+from indicators.achievement import indicator_achievement
+from indicators.models import Indicator, Measurement
 from orgs.models import OrgUnit
 
-from .. import services
-from ..models import CorrectionOrder, EvaluationCriterion, ExtensionRequest, Instruction, Notice, ProblemReport, Task
+from ..access import access_task, allowed_transitions, visible_tasks
+from ..models import (
+    CorrectionOrder,
+    Evaluation,
+    EvaluationCriterion,
+    ExtensionRequest,
+    Feedback,
+    Instruction,
+    Notice,
+    ProblemReport,
+    Task,
+)
 from ..selectors import task_ancestors
-from ..workflow import Status
+from ..workflow import FINAL_STATUSES, Status
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -49,6 +60,11 @@ TASK_VALUES = (
     "status",
     "rag",
     "rag_reason",
+    "open_children",
+)
+# Whether a task has a child that is neither closed nor cancelled (the evaluation guard).
+OPEN_CHILDREN = Exists(
+    Task.objects.filter(parent_id=OuterRef("code")).exclude(status__in=[str(s) for s in FINAL_STATUSES])
 )
 STATUS_LABELS = dict(Status.choices)
 
@@ -66,28 +82,30 @@ def number(value: Decimal | None) -> float | None:
 
 
 class TransitionOracle:
-    """``services.allowed_transitions`` for many rows of one request without a query per row.
+    """``allowed_transitions`` for many rows of one request without a query per row.
 
-    What the service reads of a task is its state and its lead unit's path (the user's role and unit
-    are fixed for the request), so the answer is asked once per (state, lead unit path) of a
-    stand-in task carrying exactly those. ``tests/api`` checks it against real tasks for every role.
+    What the transition rules read of a task is its state, its lead unit's path and whether it has
+    open children (the user's role and unit are fixed for the request), so the answer is asked once
+    per distinct (state, lead unit path, open children) of a stand-in task carrying exactly those.
+    ``tests/api`` checks it against real tasks for every role.
     """
 
     def __init__(self, user: User) -> None:
         self.user = user
-        self.cache: dict[tuple[str, str], list[str]] = {}
+        self.cache: dict[tuple[str, str, bool], list[str]] = {}
 
-    def __call__(self, status: str, lead_unit_path: str) -> list[str]:
-        key = (status, lead_unit_path)
+    def __call__(self, status: str, lead_unit_path: str, open_children: bool) -> list[str]:
+        key = (status, lead_unit_path, open_children)
         if key not in self.cache:
             probe = Task(status=status, lead_unit=OrgUnit(path=lead_unit_path))
-            self.cache[key] = services.allowed_transitions(actor=self.user, task=probe)
+            probe.__dict__["open_children"] = open_children
+            self.cache[key] = allowed_transitions(self.user, probe)
         return self.cache[key]
 
 
 def task_list_queryset(user: User) -> QuerySet[Task]:
     """The tasks ``user`` may see (filters and keyset pages are applied on top)."""
-    return visible_tasks(user)
+    return visible_tasks(user).annotate(open_children=OPEN_CHILDREN)
 
 
 def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,7 +141,7 @@ def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "status_label": labels[r["status"]],
             "rag": r["rag"],
             "rag_reason": r["rag_reason"],
-            "allowed_transitions": oracle(r["status"], r["lead_unit__path"]),
+            "allowed_transitions": oracle(r["status"], r["lead_unit__path"], r["open_children"]),
         }
         for r in rows
     ]
@@ -145,8 +163,6 @@ def _ref(task: Task) -> dict[str, Any]:
 
 def indicator_dicts(indicators: list[Any]) -> list[dict[str, Any]]:
     """Indicators with their latest value and achievement; ``measurements`` must be prefetched in period order."""
-    from indicators.achievement import indicator_achievement
-
     result = []
     for ind in indicators:
         measurements = list(ind.measurements.all())
@@ -181,8 +197,6 @@ def indicator_dicts(indicators: list[Any]) -> list[dict[str, Any]]:
 
 def task_indicators(task: Task) -> list[dict[str, Any]]:
     """The task's indicators with latest values (two queries)."""
-    from indicators.models import Indicator, Measurement
-
     indicators = Indicator.objects.filter(task=task).order_by("id")
     indicators = indicators.prefetch_related(
         Prefetch("measurements", queryset=Measurement.objects.order_by("period_end"))
@@ -224,10 +238,10 @@ def open_supervision(task: Task) -> dict[str, Any]:
 
 def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The detail dict of a visible task (NotFound otherwise) and its open supervision objects."""
-    task = get_visible_task(
+    task = access_task(
         user,
         task_id,
-        Task.objects.select_related("domain", "lead_unit", "owner").prefetch_related(
+        queryset=Task.objects.select_related("domain", "lead_unit", "owner").prefetch_related(
             Prefetch("cooperating_units", queryset=OrgUnit.objects.order_by("path"))
         ),
     )
@@ -255,7 +269,7 @@ def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict
         "status_label": task.status_label,
         "rag": task.rag,
         "rag_reason": task.rag_reason,
-        "allowed_transitions": services.allowed_transitions(actor=user, task=task),
+        "allowed_transitions": allowed_transitions(user, task),
         "description": task.description,
         "depth": task.depth,
         "is_leaf": task.is_leaf,
@@ -302,3 +316,71 @@ def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict
         ],
     }
     return data, open_supervision(task)
+
+
+# --- Supervision objects of one task (newest first, with what their serializers show) ----------
+
+
+def instructions_of(task_id: int) -> QuerySet[Instruction]:
+    return (
+        Instruction.objects.filter(task_id=task_id)
+        .select_related("task", "author", "responded_by")
+        .prefetch_related(Prefetch("target_units", queryset=OrgUnit.objects.order_by("path")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def notices_of(task_id: int) -> QuerySet[Notice]:
+    return (
+        Notice.objects.filter(task_id=task_id)
+        .select_related("task", "issued_by", "lifted_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def feedback_of(task_id: int) -> QuerySet[Feedback]:
+    return (
+        Feedback.objects.filter(task_id=task_id)
+        .select_related("task", "unit", "submitted_by")
+        .prefetch_related("attachments")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def problems_of(task_id: int) -> QuerySet[ProblemReport]:
+    return (
+        ProblemReport.objects.filter(task_id=task_id)
+        .select_related("task", "unit", "reported_by", "responded_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def corrections_of(task_id: int) -> QuerySet[CorrectionOrder]:
+    return (
+        CorrectionOrder.objects.filter(task_id=task_id)
+        .select_related("task", "issued_by", "answered_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def extensions_of(task_id: int) -> QuerySet[ExtensionRequest]:
+    return (
+        ExtensionRequest.objects.filter(task_id=task_id)
+        .select_related("task", "requested_by", "decided_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def evaluations_of(task_id: int) -> QuerySet[Evaluation]:
+    return Evaluation.objects.filter(task_id=task_id).select_related("task", "evaluator").order_by("-created_at", "-id")
+
+
+SUPERVISION_OF = {
+    "instruction": instructions_of,
+    "notice": notices_of,
+    "feedback": feedback_of,
+    "problem": problems_of,
+    "correction": corrections_of,
+    "extension": extensions_of,
+    "evaluation": evaluations_of,
+}

@@ -24,8 +24,8 @@ from indicators.models import Indicator
 from reports import services as report_services
 from reports.models import Report
 from tasks_app import services
-from tasks_app.attachments import attachment_store
 from tasks_app.models import Notification, Task
+from tasks_app.services import attachment_store
 from tasks_app.workflow import Status
 from tests.factories import Role, make_task, make_unit, make_user
 from tests.tasks_app.workflow_helpers import drive

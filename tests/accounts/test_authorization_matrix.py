@@ -36,9 +36,9 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from reform.roles import Role
+from tasks_app.actions import ACTIONS
 from tasks_app.bootstrap import ensure_reference_data
 from tasks_app.forms import period_of
-from tasks_app.views import ACTIONS
 from tests.accounts.authz_world import ACTORS, ANONYMOUS, FOREIGN, OWN, ROLE_OF, SIDES, World, build_world, sees
 from tests.tasks_app.tasklist_helpers import workbook_bytes
 
@@ -333,22 +333,22 @@ class WebAction:
 
 WEB_ACTIONS: dict[str, WebAction] = {
     "accept": WebAction(UNIT, {"expected_status": "assigned"}, REFUSED, get_ok=UNAVAILABLE),
-    "report": WebAction(
+    "report_progress": WebAction(
         UNIT, lambda: {"period_end": period_of(today()).end.isoformat(), "progress": "40", "text": "本旬完成联调"}
     ),
-    "submit": WebAction(UNIT, {"expected_status": "in_progress", "summary": "平台已上线"}),
-    "answer-instruction": WebAction(UNIT, {"response": "已成立专班"}, obj="instruction"),
+    "submit_completion": WebAction(UNIT, {"expected_status": "in_progress", "summary": "平台已上线"}),
+    "answer_instruction": WebAction(UNIT, {"response": "已成立专班"}, obj="instruction"),
     # A pending extension request already exists: the page does not offer another; a POST gets 409's message.
-    "extension": WebAction(
+    "request_extension": WebAction(
         UNIT,
         lambda: {"requested_deadline": (today() + timedelta(days=120)).isoformat(), "reason": "设备到货延迟"},
         REFUSED,
         get_ok=UNAVAILABLE,
     ),
-    "problem": WebAction(UNIT, {"text": "接口标准不统一"}),
+    "report_problem": WebAction(UNIT, {"text": "接口标准不统一"}),
     "assign": WebAction(OFFICE, {"expected_status": "draft", "comment": ""}, REFUSED, get_ok=UNAVAILABLE),
     "approve": WebAction(OFFICE, {"expected_status": "under_review", "comment": ""}, REFUSED, get_ok=UNAVAILABLE),
-    "correct": WebAction(
+    "request_correction": WebAction(
         OFFICE,
         lambda: {
             "expected_status": "under_review",
@@ -359,12 +359,12 @@ WEB_ACTIONS: dict[str, WebAction] = {
         get_ok=UNAVAILABLE,
     ),
     "evaluate": WebAction(OFFICE, {"expected_status": "evaluating", "overall": "80"}, REFUSED, get_ok=UNAVAILABLE),
-    "instruct": WebAction(LEADER, lambda: {"text": "月底前见成效", "due_date": today().isoformat()}),
-    "notice": WebAction(OFFICE_LEADER, {"level": "2", "reason": "进度滞后", "deadline": ""}),
-    "review-instruction": WebAction(OFFICE_LEADER, {"decision": "approve", "comment": ""}, obj="answered_instruction"),
-    "lift-notice": WebAction(OFFICE, {"comment": "已整改到位"}, obj="notice"),
-    "decide-extension": WebAction(OFFICE, {"decision": "approve", "comment": ""}, obj="extension"),
-    "answer-problem": WebAction(OFFICE_LEADER, {"response": "已协调统一标准"}, obj="problem"),
+    "issue_instruction": WebAction(LEADER, lambda: {"text": "月底前见成效", "due_date": today().isoformat()}),
+    "issue_notice": WebAction(OFFICE_LEADER, {"level": "2", "reason": "进度滞后", "deadline": ""}),
+    "review_instruction": WebAction(OFFICE_LEADER, {"decision": "approve", "comment": ""}, obj="answered_instruction"),
+    "lift_notice": WebAction(OFFICE, {"comment": "已整改到位"}, obj="notice"),
+    "decide_extension": WebAction(OFFICE, {"decision": "approve", "comment": ""}, obj="extension"),
+    "answer_problem": WebAction(OFFICE_LEADER, {"response": "已协调统一标准"}, obj="problem"),
     "reopen": WebAction(
         OFFICE_LEADER, {"expected_status": "closed", "reason": "遗留问题"}, REFUSED, get_ok=UNAVAILABLE
     ),

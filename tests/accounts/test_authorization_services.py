@@ -31,8 +31,7 @@ from reform.errors import DomainError
 from reform.roles import Role
 from reports import services as report_services
 from reports.models import Report
-from tasks_app import services, sharing
-from tasks_app.attachments import attachment_store
+from tasks_app import services
 from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
 from tasks_app.tasklist_io import tasklist_export, tasklist_import
 from tests.accounts.authz_world import ACTORS, ANONYMOUS, FOREIGN, OWN, PDF, ROLE_OF, SIDES, World, sees
@@ -56,10 +55,13 @@ SERVICE_ACTORS = tuple(a for a in ACTORS if a != ANONYMOUS)  # services are only
 
 SERVICE_MODULES = (
     "orgs.services",
-    "tasks_app.services",
-    "tasks_app.attachments",
-    "tasks_app.inbox",
-    "tasks_app.sharing",
+    "tasks_app.services.tasklist",
+    "tasks_app.services.loop",
+    "tasks_app.services.supervision",
+    "tasks_app.services.feedback",
+    "tasks_app.services.attachments",
+    "tasks_app.services.inbox",
+    "tasks_app.services.sharing",
     "tasks_app.tasklist_io",
     "indicators.services",
     "accounts.services",
@@ -67,7 +69,9 @@ SERVICE_MODULES = (
 )
 ELSEWHERE = {
     **{
-        f"tasks_app.services.{name}": "a transition: tests/tasks_app/test_workflow.py (every transition × 7 actors)"
+        f"tasks_app.services.loop.{name}": (
+            "a transition: tests/tasks_app/test_workflow.py (every transition × 7 actors)"
+        )
         for name in (
             "task_assign",
             "task_accept",
@@ -79,9 +83,8 @@ ELSEWHERE = {
             "task_cancel",
         )
     },
-    "tasks_app.services.allowed_transitions": "a read helper, checked through every transition's matrix",
-    "tasks_app.services.get_task_for_update": "the locking read under the transitions (404 outside scope)",
-    "tasks_app.inbox.notification_mark_read": "touches only the actor's own rows; pages and API rows cover it",
+    "tasks_app.services.loop.tasks_assign": "bulk 交办: task_assign per task, each refusal reported on its row",
+    "tasks_app.services.inbox.notification_mark_read": "touches only the actor's own rows; pages and API rows cover it",
     "indicators.services.measurements_apply": "the engine under measurements_import/pull (which check the actor)",
     "indicators.services.measurements_pull": "needs a configured external source; office-only, tests/indicators",
     "reports.services.queue_report": "actor=None is the command; report_request is the users' entry point",
@@ -115,55 +118,55 @@ def for_cells(actors: tuple[str, ...], sides: tuple[str, ...], value: str) -> di
 
 
 SERVICES: dict[str, ServiceRow] = {
-    "tasks_app.services.instruction_issue": ServiceRow(
+    "tasks_app.services.supervision.instruction_issue": ServiceRow(
         lambda w, u, s: services.instruction_issue(actor=u, task=task(w, s), text="请加快", due_date=today()), LEADER
     ),
-    "tasks_app.services.instruction_answer": ServiceRow(
+    "tasks_app.services.supervision.instruction_answer": ServiceRow(
         lambda w, u, s: services.instruction_answer(
             actor=u, instruction=Instruction.objects.get(pk=w.side(s).instruction), response="已落实"
         ),
         UNIT,
     ),
-    "tasks_app.services.instruction_review": ServiceRow(
+    "tasks_app.services.supervision.instruction_review": ServiceRow(
         lambda w, u, s: services.instruction_review(
             actor=u, instruction=Instruction.objects.get(pk=w.side(s).answered_instruction), approve=True
         ),
         OFFICE_LEADER,
     ),
-    "tasks_app.services.notice_issue": ServiceRow(
+    "tasks_app.services.supervision.notice_issue": ServiceRow(
         lambda w, u, s: services.notice_issue(actor=u, task=task(w, s), level=1, reason="进度滞后"), OFFICE_LEADER
     ),
-    "tasks_app.services.notice_lift": ServiceRow(
+    "tasks_app.services.supervision.notice_lift": ServiceRow(
         lambda w, u, s: services.notice_lift(actor=u, notice=Notice.objects.get(pk=w.side(s).notice), comment="好"),
         OFFICE,
     ),
-    "tasks_app.services.feedback_submit": ServiceRow(
+    "tasks_app.services.feedback.feedback_submit": ServiceRow(
         lambda w, u, s: services.feedback_submit(actor=u, task=task(w, s), text="本旬完成联调", progress=40), UNIT
     ),
-    "tasks_app.services.problem_report": ServiceRow(
+    "tasks_app.services.supervision.problem_report": ServiceRow(
         lambda w, u, s: services.problem_report(actor=u, task=task(w, s), text="接口标准不统一"), UNIT
     ),
-    "tasks_app.services.problem_answer": ServiceRow(
+    "tasks_app.services.supervision.problem_answer": ServiceRow(
         lambda w, u, s: services.problem_answer(
             actor=u, problem=ProblemReport.objects.get(pk=w.side(s).problem), response="已协调"
         ),
         OFFICE_LEADER,
     ),
     # A pending request already exists: a unit that may ask gets past the permission checks to the conflict.
-    "tasks_app.services.extension_request": ServiceRow(
+    "tasks_app.services.supervision.extension_request": ServiceRow(
         lambda w, u, s: services.extension_request(
             actor=u, task=task(w, s), requested_deadline=today() + timedelta(days=120), reason="设备延迟"
         ),
         UNIT,
         ok="ConflictError",
     ),
-    "tasks_app.services.extension_decide": ServiceRow(
+    "tasks_app.services.supervision.extension_decide": ServiceRow(
         lambda w, u, s: services.extension_decide(
             actor=u, request=ExtensionRequest.objects.get(pk=w.side(s).extension), approve=True
         ),
         OFFICE,
     ),
-    "tasks_app.services.task_create": ServiceRow(
+    "tasks_app.services.tasklist.task_create": ServiceRow(
         lambda w, u, s: services.task_create(
             actor=u,
             code="88",
@@ -175,17 +178,17 @@ SERVICES: dict[str, ServiceRow] = {
         OFFICE,
         scoped=False,
     ),
-    "tasks_app.services.task_update": ServiceRow(
+    "tasks_app.services.tasklist.task_update": ServiceRow(
         lambda w, u, s: services.task_update(actor=u, task=task(w, s), title="改过的名称"), OFFICE
     ),
     # Already at the top: a permitted actor gets past the permission checks to "nothing to move".
-    "tasks_app.services.task_move": ServiceRow(
+    "tasks_app.services.tasklist.task_move": ServiceRow(
         lambda w, u, s: services.task_move(actor=u, task=task(w, s), new_parent=None),
         OFFICE,
         ok="ValidationError",
     ),
     # Supervision history hangs off the world's tasks: the office is told what blocks the deletion.
-    "tasks_app.services.task_delete": ServiceRow(
+    "tasks_app.services.tasklist.task_delete": ServiceRow(
         lambda w, u, s: services.task_delete(actor=u, task=task(w, s)), OFFICE, ok="ValidationError"
     ),
     "orgs.services.orgunit_create": ServiceRow(
@@ -193,8 +196,8 @@ SERVICES: dict[str, ServiceRow] = {
         OFFICE,
         scoped=False,
     ),
-    "tasks_app.attachments.attachment_store": ServiceRow(
-        lambda w, u, s: attachment_store(
+    "tasks_app.services.attachments.attachment_store": ServiceRow(
+        lambda w, u, s: services.attachment_store(
             actor=u, task=task(w, s), uploaded_file=SimpleUploadedFile("补充.pdf", PDF, "application/pdf")
         ),
         OFFICE | UNIT,
@@ -232,12 +235,12 @@ SERVICES: dict[str, ServiceRow] = {
         # Per-row errors land in the returned report; the outsider's row names a task it cannot see.
     ),
     # Share the task with the outsider (a unit user who could not see it).
-    "tasks_app.sharing.task_share": ServiceRow(
-        lambda w, u, s: sharing.task_share(actor=u, task=task(w, s), user=w.users["outsider"]),
+    "tasks_app.services.sharing.task_share": ServiceRow(
+        lambda w, u, s: services.task_share(actor=u, task=task(w, s), user=w.users["outsider"]),
         OFFICE,
     ),
-    "tasks_app.sharing.task_unshare": ServiceRow(
-        lambda w, u, s: sharing.task_unshare(actor=u, task=task(w, s), user=w.users["outsider"]),
+    "tasks_app.services.sharing.task_unshare": ServiceRow(
+        lambda w, u, s: services.task_unshare(actor=u, task=task(w, s), user=w.users["outsider"]),
         OFFICE,
     ),
     # Own/foreign is the unit the account is for; users are scoped by the unit admin's subtree.

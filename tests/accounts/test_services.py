@@ -7,11 +7,11 @@ from axes.models import AccessAttempt
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from accounts.access import visible_tasks
 from accounts.models import User
 from accounts.services import user_create, user_reset_password
 from reform.errors import NotFound, PermissionDenied, ValidationError
-from tasks_app.sharing import task_share, task_unshare
+from tasks_app.access import visible_tasks
+from tasks_app.services import task_share, task_unshare
 from tests.factories import Role, make_task, make_unit, make_user
 from trail.events import label_of
 from trail.models import TraceEntry

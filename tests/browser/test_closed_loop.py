@@ -159,12 +159,12 @@ def test_the_closed_loop_in_the_browser(browser, live_server, tmp_path, city, ds
 
     unit.page.click("section.actions-bar a:has-text('提交旬报')")
     unit.page.wait_for_load_state()
-    unit.page.fill("#report-progress", "45")
-    unit.page.fill("#report-text", "完成 12 个部门 3.2 亿条数据归集，建立数据质量问题清单。")
-    unit.page.locator("input[id^=report-indicator_]").fill("52.5")
+    unit.page.fill("#report_progress-progress", "45")
+    unit.page.fill("#report_progress-text", "完成 12 个部门 3.2 亿条数据归集，建立数据质量问题清单。")
+    unit.page.locator("input[id^=report_progress-indicator_]").fill("52.5")
     picture = tmp_path / "归集现场.png"
     picture.write_bytes(tiny_png())
-    unit.page.set_input_files("#report-files", str(picture))
+    unit.page.set_input_files("#report_progress-files", str(picture))
     assert "归集现场.png" in unit.page.locator(".dz-list").inner_text()  # the drop zone lists the file
     unit.shot("tenday-form-1920")
     unit.shot("tenday-form-390", width=390)
@@ -174,7 +174,7 @@ def test_the_closed_loop_in_the_browser(browser, live_server, tmp_path, city, ds
     assert feedback.progress == 45 and Attachment.objects.get(feedback=feedback).original_name == "归集现场.png"
 
     open_action(unit, "报送办结")
-    unit.page.fill("#submit-summary", "数据归集和治理任务已完成，归集率 100%。")
+    unit.page.fill("#submit_completion-summary", "数据归集和治理任务已完成，归集率 100%。")
     unit.submit("section.actions-bar button:has-text('确认报送办结')")
     assert Task.objects.get(pk=item.pk).status == Status.UNDER_REVIEW
 
@@ -186,7 +186,7 @@ def test_the_closed_loop_in_the_browser(browser, live_server, tmp_path, city, ds
     office.page.locator("#q-review a", has_text="公共数据全量归集和治理").click()
     office.page.wait_for_load_state()
     open_action(office, "退回整改")
-    office.page.fill("#correct-requirement", "请补充各部门数据质量评估报告和归集台账。")
+    office.page.fill("#request_correction-requirement", "请补充各部门数据质量评估报告和归集台账。")
     office.submit("section.actions-bar button:has-text('确认退回整改')")
     assert Task.objects.get(pk=item.pk).status == Status.CORRECTING
 
@@ -194,8 +194,8 @@ def test_the_closed_loop_in_the_browser(browser, live_server, tmp_path, city, ds
     unit.go(f"/tasks/{item.pk}/")
     assert "请补充各部门数据质量评估报告和归集台账" in unit.page.content()
     open_action(unit, "报送办结")
-    unit.page.fill("#submit-summary", "已按要求补充材料，任务完成。")
-    unit.page.fill("#submit-correction_answer", "已上传 12 个部门数据质量评估报告和归集台账。")
+    unit.page.fill("#submit_completion-summary", "已按要求补充材料，任务完成。")
+    unit.page.fill("#submit_completion-correction_answer", "已上传 12 个部门数据质量评估报告和归集台账。")
     unit.submit("section.actions-bar button:has-text('确认报送办结')")
     assert CorrectionOrder.objects.get(task=item).answer.startswith("已上传 12 个部门")
     unit.go("/notifications/")

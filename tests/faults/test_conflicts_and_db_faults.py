@@ -12,6 +12,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 
 from reform.errors import ConflictError, InvalidTransition
 from tasks_app import services
+from tasks_app.actions import ACTIONS
 from tasks_app.models import Task
 from tests.factories import make_task
 from trail import events as trail_events
@@ -52,7 +53,7 @@ def test_ten_thousand_conflicting_transitions_from_eight_threads(dsj, office_use
                     "cancel": {"reason": "压力测试"},
                 }.get(move, {})
                 try:
-                    services.TRANSITION_SERVICES[move](actor=actor, task=task, **kwargs)
+                    ACTIONS[move].service(actor=actor, task=task, **kwargs)
                     with lock:
                         successes[move] += 1
                 except (InvalidTransition, ConflictError):

@@ -15,9 +15,9 @@ from django.test import override_settings
 
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from tasks_app import services
-from tasks_app.attachments import attachment_store, safe_name, sniff
+from tasks_app.files import safe_name, sniff
 from tasks_app.models import Attachment, Feedback
-from tasks_app.sharing import task_share
+from tasks_app.services import attachment_store, task_share
 from tasks_app.workflow import Status
 from tests.factories import Role, make_task, make_unit, make_user
 from trail.models import TraceEntry

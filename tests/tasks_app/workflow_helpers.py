@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tasks_app import services
+from tasks_app.actions import ACTIONS
 from tasks_app.models import Task
 from tasks_app.workflow import Status
 
@@ -32,7 +32,7 @@ def fire(name: str, *, actor, task: Task, **extra):
         "cancel": {"reason": "任务调整"},
     }.get(name, {})
     kwargs.update(extra)
-    return services.TRANSITION_SERVICES[name](actor=actor, task=task, **kwargs)
+    return ACTIONS[name].service(actor=actor, task=task, **kwargs)
 
 
 def drive(task: Task, state: str, *, office, unit_user) -> Task:

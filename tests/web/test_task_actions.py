@@ -105,7 +105,7 @@ def test_a_pending_extension_hides_the_request_button_and_offers_the_office_a_de
     assert "申请延期" not in buttons(client.get(f"/tasks/{item.pk}/"))
     client.force_login(office_user)
     html = body(client.get(f"/tasks/{item.pk}/"))
-    assert f'action="/tasks/{item.pk}/do/decide-extension/{ext.pk}/"' in html
+    assert f'action="/tasks/{item.pk}/do/decide_extension/{ext.pk}/"' in html
 
 
 # --- The loop through the forms ----------------------------------------------------------------
@@ -122,21 +122,22 @@ def test_the_closed_loop_through_the_web_forms(client, item, office_user, dsj_ha
     client.force_login(dsj_handler)
     client.post(action_url(item, "accept"), {"expected_status": "assigned"})
     assert state(item) == Status.IN_PROGRESS
-    r = client.post(action_url(item, "submit"), {"expected_status": "in_progress", "summary": "平台已上线"})
+    r = client.post(action_url(item, "submit_completion"), {"expected_status": "in_progress", "summary": "平台已上线"})
     assert r.status_code == 302 and state(item) == Status.UNDER_REVIEW
 
     client.force_login(office_user)
     due = (timezone.localdate() + timedelta(days=5)).isoformat()
     client.post(
-        action_url(item, "correct"), {"expected_status": "under_review", "requirement": "补充佐证", "due_date": due}
+        action_url(item, "request_correction"),
+        {"expected_status": "under_review", "requirement": "补充佐证", "due_date": due},
     )
     assert state(item) == Status.CORRECTING
 
     client.force_login(dsj_handler)
-    page = body(client.get(action_url(item, "submit")))
+    page = body(client.get(action_url(item, "submit_completion")))
     assert "整改情况" in page and "补充佐证" in page
     client.post(
-        action_url(item, "submit"),
+        action_url(item, "submit_completion"),
         {"expected_status": "correcting", "summary": "已补充", "correction_answer": "已上传运行数据"},
     )
     assert state(item) == Status.UNDER_REVIEW
@@ -176,7 +177,7 @@ def test_missing_summary_shows_a_chinese_error_and_saves_nothing(client, item, o
     drive(item, Status.IN_PROGRESS, office=office_user, unit_user=dsj_handler)
     client.force_login(dsj_handler)
     trace_before = TraceEntry.objects.count()
-    r = client.post(action_url(item, "submit"), {"expected_status": "in_progress", "summary": "  "})
+    r = client.post(action_url(item, "submit_completion"), {"expected_status": "in_progress", "summary": "  "})
     assert r.status_code == 400
     assert "请填写办结情况" in body(r)
     assert state(item) == Status.IN_PROGRESS and TraceEntry.objects.count() == trace_before
@@ -187,7 +188,7 @@ def test_resubmitting_without_answering_the_correction_is_refused_next_to_the_fi
 ):
     drive(item, Status.CORRECTING, office=office_user, unit_user=dsj_handler)
     client.force_login(dsj_handler)
-    r = client.post(action_url(item, "submit"), {"expected_status": "correcting", "summary": "已完成"})
+    r = client.post(action_url(item, "submit_completion"), {"expected_status": "correcting", "summary": "已完成"})
     assert r.status_code == 400 and "请填写整改情况" in body(r)
     assert state(item) == Status.CORRECTING
 
@@ -209,7 +210,8 @@ def test_past_correction_due_date_is_refused_by_the_service_and_shown_on_the_fie
     client.force_login(office_user)
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     r = client.post(
-        action_url(item, "correct"), {"expected_status": "under_review", "requirement": "补充", "due_date": yesterday}
+        action_url(item, "request_correction"),
+        {"expected_status": "under_review", "requirement": "补充", "due_date": yesterday},
     )
     assert r.status_code == 400
     html = body(r)
@@ -223,7 +225,7 @@ def test_rejecting_an_extension_needs_a_reason(client, item, office_user, dsj_ha
         actor=dsj_handler, task=item, requested_deadline=item.deadline + timedelta(days=10), reason="设备到货延迟"
     )
     client.force_login(office_user)
-    r = client.post(action_url(item, "decide-extension", ext), {"decision": "reject", "comment": ""})
+    r = client.post(action_url(item, "decide_extension", ext), {"decision": "reject", "comment": ""})
     assert r.status_code == 400 and "退回或驳回时请填写理由" in body(r)
     assert ExtensionRequest.objects.get(pk=ext.pk).state == ExtensionRequest.State.PENDING
 
@@ -248,7 +250,7 @@ def test_a_second_answer_to_an_answered_problem_is_a_clear_message(client, item,
     problem = services.problem_report(actor=dsj_handler, task=item, text="缺少经费")
     services.problem_answer(actor=office_user, problem=problem, response="已协调", resolve=True)
     client.force_login(office_user)
-    r = client.post(action_url(item, "answer-problem", problem), {"response": "再次答复"}, follow=True)
+    r = client.post(action_url(item, "answer_problem", problem), {"response": "再次答复"}, follow=True)
     assert "操作未成功：该问题已办结" in body(r)
 
 
@@ -299,11 +301,11 @@ def _current_period_end() -> str:
 
 def test_ten_day_report_with_indicator_value_and_attachment(client, item, reporting, dsj_handler):
     client.force_login(dsj_handler)
-    form = body(client.get(action_url(item, "report")))
+    form = body(client.get(action_url(item, "report_progress")))
     assert "数据归集量（万条）" in form and 'type="file"' in form and "multiple" in form
     period_end = re.search(r'<option value="([\d-]+)" selected>', form).group(1)
     r = client.post(
-        action_url(item, "report"),
+        action_url(item, "report_progress"),
         {
             "expected_status": "in_progress",
             "period_end": period_end,
@@ -326,7 +328,7 @@ def test_ten_day_report_with_indicator_value_and_attachment(client, item, report
 def test_ten_day_report_refuses_a_disguised_file_and_saves_nothing(client, item, reporting, dsj_handler):
     client.force_login(dsj_handler)
     r = client.post(
-        action_url(item, "report"),
+        action_url(item, "report_progress"),
         {
             "expected_status": "in_progress",
             "period_end": _current_period_end(),
@@ -344,7 +346,7 @@ def test_ten_day_report_refuses_a_disguised_file_and_saves_nothing(client, item,
 def test_ten_day_report_field_errors_in_chinese(client, item, reporting, dsj_handler):
     client.force_login(dsj_handler)
     r = client.post(
-        action_url(item, "report"),
+        action_url(item, "report_progress"),
         {"expected_status": "in_progress", "period_end": "1999-01-10", "progress": "140", "text": ""},
     )
     html = body(r)
@@ -362,24 +364,24 @@ def test_leader_instructs_unit_answers_office_reviews(client, item, office_user,
     drive(item, Status.IN_PROGRESS, office=office_user, unit_user=dsj_handler)
     client.force_login(leader_user)
     due = (timezone.localdate() + timedelta(days=3)).isoformat()
-    client.post(action_url(item, "instruct"), {"text": "月底前见成效", "due_date": due})
+    client.post(action_url(item, "issue_instruction"), {"text": "月底前见成效", "due_date": due})
     instruction = Instruction.objects.get(task=item)
     client.force_login(dsj_handler)
-    assert f"/do/answer-instruction/{instruction.pk}/" in body(client.get(f"/tasks/{item.pk}/"))
-    client.post(action_url(item, "answer-instruction", instruction), {"response": "已成立专班"})
+    assert f"/do/answer_instruction/{instruction.pk}/" in body(client.get(f"/tasks/{item.pk}/"))
+    client.post(action_url(item, "answer_instruction", instruction), {"response": "已成立专班"})
     client.force_login(office_user)
-    client.post(action_url(item, "review-instruction", instruction), {"decision": "approve", "comment": ""})
+    client.post(action_url(item, "review_instruction", instruction), {"decision": "approve", "comment": ""})
     assert Instruction.objects.get(pk=instruction.pk).state == Instruction.State.APPROVED
 
 
 def test_office_issues_listed_supervision_and_lifts_it(client, item, office_user, dsj_handler):
     drive(item, Status.IN_PROGRESS, office=office_user, unit_user=dsj_handler)
     client.force_login(office_user)
-    client.post(action_url(item, "notice"), {"level": "4", "reason": "进度严重滞后", "deadline": ""})
+    client.post(action_url(item, "issue_notice"), {"level": "4", "reason": "进度严重滞后", "deadline": ""})
     notice = Notice.objects.get(task=item)
     assert notice.level == Notice.Level.LISTED
     assert "挂牌督办" in body(client.get(f"/tasks/{item.pk}/"))
-    client.post(action_url(item, "lift-notice", notice), {"comment": "已整改到位"})
+    client.post(action_url(item, "lift_notice", notice), {"comment": "已整改到位"})
     assert Notice.objects.get(pk=notice.pk).state == Notice.State.LIFTED
 
 
@@ -388,15 +390,15 @@ def test_units_report_problems_and_request_extensions_office_answers_and_decides
 ):
     drive(item, Status.IN_PROGRESS, office=office_user, unit_user=dsj_handler)
     client.force_login(jxj_handler)
-    client.post(action_url(item, "problem"), {"text": "接口标准不统一"})
+    client.post(action_url(item, "report_problem"), {"text": "接口标准不统一"})
     problem = ProblemReport.objects.get(task=item)
     client.force_login(dsj_handler)
     new_deadline = (item.deadline + timedelta(days=15)).isoformat()
-    client.post(action_url(item, "extension"), {"requested_deadline": new_deadline, "reason": "设备到货延迟"})
+    client.post(action_url(item, "request_extension"), {"requested_deadline": new_deadline, "reason": "设备到货延迟"})
     ext = ExtensionRequest.objects.get(task=item)
     client.force_login(office_user)
-    client.post(action_url(item, "answer-problem", problem), {"response": "已协调统一标准", "resolve": "on"})
-    client.post(action_url(item, "decide-extension", ext), {"decision": "approve", "comment": ""})
+    client.post(action_url(item, "answer_problem", problem), {"response": "已协调统一标准", "resolve": "on"})
+    client.post(action_url(item, "decide_extension", ext), {"decision": "approve", "comment": ""})
     assert ProblemReport.objects.get(pk=problem.pk).state == ProblemReport.State.RESOLVED
     assert Task.objects.get(pk=item.pk).deadline.isoformat() == new_deadline
 

@@ -11,17 +11,16 @@ from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.access import VIEW_TASK_PERM, get_visible_task, require_role_on_task, sees_everything
 from accounts.models import User
 from reform.errors import NotFound, ValidationError
-from reform.roles import Role
 
-from . import events
-from .models import Task
+from .. import access, events
+from ..access import VIEW_TASK_PERM
+from ..models import Task
 
 
 def _granted(user: User, task: Task) -> bool:
-    # The same per-user grants that accounts.access.visible_tasks honours (not group grants).
+    # The same per-user grants that access.visible_tasks honours (not group grants).
     return UserObjectPermission.objects.filter(
         user_id=user.pk,
         permission__codename="view_task",
@@ -40,10 +39,10 @@ def _share_target(user: User) -> User:
 
 def task_share(*, actor: User, task: Task, user: User) -> bool:
     """Let ``user`` see ``task`` (a django-guardian ``view_task`` grant); return False if it already could."""
-    require_role_on_task(actor, task.pk, {Role.OFFICE}, _("授权查看任务"))
-    task = get_visible_task(actor, task.pk)
+    access.check_role_on_task(actor, task.pk, access.SHARE_TASK)
+    task = access.access_task(actor, task.pk)
     target = _share_target(user)
-    if sees_everything(target):
+    if access.sees_everything(target):
         raise ValidationError(_("该用户本就可以查看全部任务，无需授权"), fields={"user": [_("无需授权")]})
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=target.pk).first()  # one grant (and trace entry) at a time
@@ -60,8 +59,8 @@ def task_share(*, actor: User, task: Task, user: User) -> bool:
 
 def task_unshare(*, actor: User, task: Task, user: User) -> bool:
     """Withdraw a ``view_task`` grant; return False if there was none. Unit scoping is unaffected."""
-    require_role_on_task(actor, task.pk, {Role.OFFICE}, _("撤销任务授权"))
-    task = get_visible_task(actor, task.pk)
+    access.check_role_on_task(actor, task.pk, access.UNSHARE_TASK)
+    task = access.access_task(actor, task.pk)
     target = User.objects.filter(pk=user.pk).first()
     if target is None:
         raise NotFound(_("用户不存在"))

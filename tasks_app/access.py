@@ -1,0 +1,405 @@
+"""Who may see and do what with tasks and their supervision objects, decided in this one module.
+
+Two questions, answered the same way everywhere (services, pages, API, admin, cockpit, reports):
+
+- **May the user see it?** ``visible_tasks`` scopes any task query in one SQL query;
+  ``access_task`` / ``access_object`` return one object or raise ``NotFound``, the same answer a
+  missing object gets (Zulip's ``access_*`` helpers). The supervision office, leaders and auditors see
+  every task; a unit user sees the tasks its unit subtree leads or cooperates on, plus per-task
+  grants (``tasks_app.sharing``).
+- **May the user do this now?** Each use case has one :class:`Rule`: the roles that may ever do it
+  (403), the user's relation to the object it needs (lead unit, responsible unit, target unit: 403)
+  and the states it can happen in (409). ``rule.allows(user, obj)`` is the predicate the pages and the
+  API use to offer an action; the service calls ``rule.check(user, obj)`` after locking the object and
+  gets the precise refusal. So a page never offers what the service refuses, nor hides what it allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import can_proceed
+from guardian.models import UserObjectPermission
+
+from orgs.models import OrgUnit
+from reform.errors import InvalidTransition, NotFound, PermissionDenied
+from reform.roles import UNIT_ROLES, Role, has_role
+
+from .models import ExtensionRequest, Instruction, Task
+from .workflow import FINAL_STATUSES, Status
+
+if TYPE_CHECKING:
+    pass
+
+M = TypeVar("M", bound=Model)
+
+GLOBAL_READ_ROLES = frozenset({Role.LEADER, Role.OFFICE, Role.AUDITOR})
+VIEW_TASK_PERM = "tasks_app.view_task"
+NOT_FOUND = gettext_lazy("任务不存在或无权访问")
+OBJECT_NOT_FOUND = gettext_lazy("对象不存在或无权访问")
+
+# --- Seeing ------------------------------------------------------------------------------------
+
+
+def sees_everything(user: Any) -> bool:
+    return bool(user.is_authenticated) and (user.is_superuser or user.role in GLOBAL_READ_ROLES)
+
+
+def unit_of(user: Any) -> OrgUnit | None:
+    """The unit a unit admin or handler acts for (None for every other role)."""
+    return user.unit if user.is_authenticated and user.role in UNIT_ROLES else None
+
+
+def responsible_q(unit: OrgUnit, prefix: str = "") -> Q:
+    """Tasks (at ``prefix``) whose lead unit or one of whose cooperating units lies in ``unit``'s subtree."""
+    cooperating = Task.cooperating_units.through.objects.filter(
+        task_id=OuterRef(f"{prefix}pk"), orgunit__path__startswith=unit.path
+    )
+    return Q(**{f"{prefix}lead_unit__path__startswith": unit.path}) | Q(Exists(cooperating))
+
+
+def granted_q(user: Any, prefix: str = "") -> Q:
+    """Tasks (at ``prefix``) the user was granted by the office (a django-guardian ``view_task`` grant)."""
+    grants = UserObjectPermission.objects.filter(
+        user_id=user.pk,
+        permission__codename="view_task",
+        content_type__app_label="tasks_app",
+        content_type__model="task",
+        object_pk=Cast(OuterRef(f"{prefix}pk"), CharField()),
+    )
+    return Q(Exists(grants))
+
+
+def scope_q(user: Any, prefix: str = "") -> Q:
+    """The tasks (at ``prefix``) a user without a global role may see: their unit subtree's, and grants."""
+    unit = user.unit
+    scope = responsible_q(unit, prefix) if unit is not None else Q(pk__in=[])
+    return scope | granted_q(user, prefix)
+
+
+def visible_tasks(user: Any, queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    """Scope a task queryset to what ``user`` may see, in a single SQL query."""
+    qs = Task.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or (user.role is None and not user.is_superuser):
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    return qs.filter(scope_q(user))
+
+
+def access_task(user: Any, task_id: Any, *, for_update: bool = False, queryset: QuerySet[Task] | None = None) -> Task:
+    """The task if ``user`` may see it, else NotFound (the same answer as for a missing task).
+
+    ``for_update`` locks the row until the transaction ends; the lead unit comes with it. Global
+    roles and the lead unit itself are decided without another query.
+    """
+    try:
+        pk = int(task_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound(NOT_FOUND) from exc
+    if not for_update:
+        task = visible_tasks(user, queryset).filter(pk=pk).first()
+        if task is None:
+            raise NotFound(NOT_FOUND)
+        return task
+    task = Task.objects.select_for_update(of=("self",)).select_related("lead_unit").filter(pk=pk).first()
+    if task is None or not user.is_authenticated:
+        raise NotFound(NOT_FOUND)
+    if sees_everything(user) or leads(user, task):
+        return task
+    if not visible_tasks(user).filter(pk=pk).exists():
+        raise NotFound(NOT_FOUND)
+    return task
+
+
+def check_role_on_task(user: Any, task_id: Any, rule: Rule) -> None:
+    """Scope before role: NotFound for a task the user cannot see, then PermissionDenied for the role."""
+    if not rule.role_allows(user):
+        access_task(user, task_id)
+        rule.check_role(user)
+
+
+def enter_task(user: Any, task_id: Any, rule: Rule) -> Task:
+    """Scope, then role: the task (NotFound if the user cannot see it), PermissionDenied for the role."""
+    task = access_task(user, task_id)
+    rule.check_role(user)
+    return task
+
+
+def enter_object(user: Any, model: type[M], obj_id: Any, rule: Rule) -> M:
+    """Scope, then role, for a supervision object on one of the user's tasks."""
+    obj = access_object(user, model, obj_id)
+    rule.check_role(user)
+    return obj
+
+
+def has_pending_extension(task: Task) -> bool:
+    """One extension request at a time: whether the task already has one waiting for the office."""
+    return task.extensions.filter(state=ExtensionRequest.State.PENDING).exists()
+
+
+def can_see_task(user: Any, task: Task) -> bool:
+    return visible_tasks(user).filter(pk=task.pk).exists()
+
+
+def access_object(user: Any, model: type[M], obj_id: Any, *, for_update: bool = False) -> M:
+    """A supervision object (instruction, notice, …) on a task ``user`` may see; NotFound otherwise."""
+    try:
+        pk = int(obj_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound(OBJECT_NOT_FOUND) from exc
+    qs = model._default_manager.filter(pk=pk, task__in=visible_tasks(user).values("pk"))  # type: ignore[attr-defined]
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    obj = qs.first()
+    if obj is None:
+        raise NotFound(OBJECT_NOT_FOUND)
+    return obj  # type: ignore[no-any-return]
+
+
+# --- A user's relation to a task -----------------------------------------------------------------
+
+
+def leads(user: Any, task: Task) -> bool:
+    """The user acts for the task's lead unit (or a unit above it)."""
+    unit = unit_of(user)
+    return unit is not None and unit.contains(task.lead_unit)
+
+
+def cooperates(user: Any, task: Task) -> bool:
+    """The user acts for one of the task's cooperating units (uses prefetched ``cooperating_units``)."""
+    unit = unit_of(user)
+    return unit is not None and any(unit.contains(u) for u in task.cooperating_units.all())
+
+
+def responsible(user: Any, task: Task) -> bool:
+    """The user acts for the lead unit or a cooperating unit."""
+    return leads(user, task) or cooperates(user, task)
+
+
+def relation(user: Any, task: Task) -> str:
+    """``"lead"``, ``"cooperating"`` or ``""``: how the user's unit stands to the task."""
+    if leads(user, task):
+        return "lead"
+    return "cooperating" if cooperates(user, task) else ""
+
+
+def targeted(user: Any, instruction: Instruction) -> bool:
+    """The user acts for one of the instruction's target units (uses prefetched ``target_units``)."""
+    unit = unit_of(user)
+    return unit is not None and any(unit.contains(u) for u in instruction.target_units.all())
+
+
+# --- Rules: who may do what, when ----------------------------------------------------------------
+
+Relation = Callable[[Any, Any], bool]
+StateTest = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may do one use case, to what, and when.
+
+    - ``roles``: the roles that may ever do it (otherwise 403 "您的角色无权…");
+    - ``relation`` / ``relation_error``: what the user's unit must be to the object (otherwise 403);
+    - ``transition``: the workflow transition it fires (its source states decide "when"), or
+      ``state`` / ``state_error``: the object's states it can happen in (otherwise 409).
+    """
+
+    label: Any
+    roles: frozenset[str]
+    role_error: Any = gettext_lazy("您的角色无权%(action)s")
+    relation: Relation | None = None
+    relation_error: Any = ""
+    transition: str = ""
+    state: StateTest | None = None
+    state_error: Any = ""
+
+    def role_allows(self, user: Any) -> bool:
+        return has_role(user, self.roles)
+
+    def relation_allows(self, user: Any, obj: Any) -> bool:
+        return self.relation is None or self.relation(user, obj)
+
+    def state_allows(self, obj: Any, *, guards: bool = True) -> bool:
+        """Whether ``obj``'s state lets this happen now; with ``guards``, the transition's conditions too."""
+        if self.transition:
+            return bool(can_proceed(getattr(obj, self.transition), check_conditions=guards))
+        return self.state is None or self.state(obj)
+
+    def allows(self, user: Any, obj: Any) -> bool:
+        """May ``user`` do this to ``obj`` now? (the predicate behind every button and ``allowed_transitions``)"""
+        return self.role_allows(user) and self.relation_allows(user, obj) and self.state_allows(obj)
+
+    def check_role(self, user: Any) -> None:
+        if not self.role_allows(user):
+            raise PermissionDenied(str(self.role_error) % {"action": self.label})
+
+    def check_relation(self, user: Any, obj: Any) -> None:
+        if not self.relation_allows(user, obj):
+            raise PermissionDenied(str(self.relation_error) % {"action": self.label})
+
+    def check_state(self, obj: Any) -> None:
+        if not self.state_allows(obj, guards=False):
+            raise InvalidTransition(self.state_message(obj))
+
+    def check(self, user: Any, obj: Any) -> None:
+        """Raise the refusal a user gets: 403 for the role or the relation, 409 for the state."""
+        self.check_role(user)
+        self.check_relation(user, obj)
+        self.check_state(obj)
+
+    def state_message(self, obj: Any) -> str:
+        if self.state_error:
+            return str(self.state_error) % {"action": self.label, "state": _state_label(obj)}
+        return _("当前状态为“%(state)s”，不能%(action)s") % {"state": _state_label(obj), "action": self.label}
+
+
+def _state_label(obj: Any) -> str:
+    if isinstance(obj, Task):
+        return obj.status_label
+    return str(obj.get_state_display())
+
+
+def status_in(statuses: Collection[str]) -> StateTest:
+    return lambda task: task.status in statuses
+
+
+OFFICE = frozenset({Role.OFFICE})
+LEADER = frozenset({Role.LEADER})
+OFFICE_OR_LEADER = frozenset({Role.OFFICE, Role.LEADER})
+ONLY_LEAD = gettext_lazy("只有牵头单位可以%(action)s")
+ONLY_RESPONSIBLE = gettext_lazy("只有牵头或配合单位可以%(action)s")
+TASK_STATE = gettext_lazy("任务当前状态为“%(state)s”，不能%(action)s")
+NOT_FINAL = [s.value for s in Status if s not in FINAL_STATUSES]
+# A task is being worked on (feedback, problems, extensions) once handed over and until it is final.
+STARTED = [s for s in NOT_FINAL if s != Status.DRAFT]
+OPEN_FOR_FEEDBACK = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CORRECTING, Status.UNDER_REVIEW})
+
+
+def _transition(name: str, label: Any, roles: frozenset[str], *, unit_leads: bool = False) -> Rule:
+    return Rule(
+        label,
+        roles,
+        relation=leads if unit_leads else None,
+        relation_error=ONLY_LEAD,
+        transition=name,
+        state_error=TASK_STATE,
+    )
+
+
+# The closed loop (workflow transitions). Unit roles act only on tasks their unit leads.
+ASSIGN = _transition("assign", gettext_lazy("交办"), OFFICE)
+ACCEPT = _transition("accept", gettext_lazy("签收"), UNIT_ROLES, unit_leads=True)
+SUBMIT_COMPLETION = _transition("submit_completion", gettext_lazy("报送办结"), UNIT_ROLES, unit_leads=True)
+REQUEST_CORRECTION = _transition("request_correction", gettext_lazy("退回整改"), OFFICE)
+APPROVE = _transition("approve", gettext_lazy("审核通过"), OFFICE)
+EVALUATE = _transition("evaluate", gettext_lazy("评价"), OFFICE)
+REOPEN = _transition("reopen", gettext_lazy("重新打开"), OFFICE_OR_LEADER)
+CANCEL = _transition("cancel", gettext_lazy("撤销"), OFFICE_OR_LEADER)
+TRANSITION_RULES = {
+    rule.transition: rule
+    for rule in (ASSIGN, ACCEPT, SUBMIT_COMPLETION, REQUEST_CORRECTION, APPROVE, EVALUATE, REOPEN, CANCEL)
+}
+
+
+def allowed_transitions(user: Any, task: Task) -> list[str]:
+    """The workflow transitions ``user`` may fire on ``task`` now, in the workflow's order."""
+    return [name for name, rule in TRANSITION_RULES.items() if rule.allows(user, task)]
+
+
+# Supervision raised on a task.
+SUBMIT_FEEDBACK = Rule(
+    gettext_lazy("报送进度"),
+    UNIT_ROLES,
+    relation=responsible,
+    relation_error=ONLY_RESPONSIBLE,
+    state=status_in(OPEN_FOR_FEEDBACK),
+    state_error=TASK_STATE,
+)
+REPORT_PROBLEM = Rule(
+    gettext_lazy("反馈问题"),
+    UNIT_ROLES,
+    relation=responsible,
+    relation_error=ONLY_RESPONSIBLE,
+    state=status_in(STARTED),
+    state_error=TASK_STATE,
+)
+REQUEST_EXTENSION = Rule(
+    gettext_lazy("申请延期"),
+    UNIT_ROLES,
+    relation=leads,
+    relation_error=ONLY_LEAD,
+    state=status_in(STARTED),
+    state_error=TASK_STATE,
+)
+ISSUE_INSTRUCTION = Rule(gettext_lazy("作出批示"), LEADER, state=status_in(NOT_FINAL), state_error=TASK_STATE)
+ISSUE_NOTICE = Rule(
+    gettext_lazy("发出督办"),
+    OFFICE_OR_LEADER,
+    state=status_in(NOT_FINAL),
+    state_error=gettext_lazy("任务当前状态为“%(state)s”，不能督办"),
+)
+
+# Acting on a supervision object.
+ANSWER_INSTRUCTION = Rule(
+    gettext_lazy("回复批示"),
+    UNIT_ROLES,
+    relation=targeted,
+    relation_error=gettext_lazy("只有承办单位可以回复该批示"),
+    transition="answer",
+    state_error=gettext_lazy("批示当前状态为“%(state)s”，不能回复"),
+)
+REVIEW_INSTRUCTION = Rule(
+    gettext_lazy("审核批示回复"),
+    OFFICE_OR_LEADER,
+    transition="approve",
+    state_error=gettext_lazy("批示当前状态为“%(state)s”，不能审核"),
+)
+LIFT_NOTICE = Rule(
+    gettext_lazy("督办销号"),
+    OFFICE,
+    transition="lift",
+    state_error=gettext_lazy("该督办已销号"),
+)
+ANSWER_PROBLEM = Rule(
+    gettext_lazy("答复问题"),
+    OFFICE_OR_LEADER,
+    transition="answer",
+    state_error=gettext_lazy("该问题已办结"),
+)
+DECIDE_EXTENSION = Rule(
+    gettext_lazy("审批延期申请"),
+    OFFICE,
+    transition="approve",
+    state_error=gettext_lazy("该延期申请已审批"),
+)
+
+# Writing the task list itself, and the attachments and grants around it.
+CREATE_TASK = Rule(gettext_lazy("创建任务"), OFFICE)
+UPDATE_TASK = Rule(gettext_lazy("修改任务"), OFFICE)
+MOVE_TASK = Rule(gettext_lazy("调整任务层级"), OFFICE)
+DELETE_TASK = Rule(gettext_lazy("删除任务"), OFFICE)
+USE_OFFICE_DESK = Rule(gettext_lazy("使用督办工作台"), OFFICE, role_error=gettext_lazy("只有督查室可以使用督办工作台"))
+IMPORT_TASKLIST = Rule(gettext_lazy("导入任务清单"), OFFICE)
+EXPORT_TASKLIST = Rule(gettext_lazy("导出任务清单"), OFFICE)
+SHARE_TASK = Rule(gettext_lazy("授权查看任务"), OFFICE)
+UNSHARE_TASK = Rule(gettext_lazy("撤销任务授权"), OFFICE)
+UPLOAD = Rule(
+    gettext_lazy("上传附件"),
+    frozenset({Role.OFFICE, *UNIT_ROLES}),
+    relation=lambda user, task: user.role == Role.OFFICE or responsible(user, task),
+    relation_error=gettext_lazy("只有督查室和该任务的牵头、配合单位可以上传附件"),
+)
+REPORT_INDICATOR = Rule(
+    gettext_lazy("填报指标"),
+    frozenset({Role.OFFICE, *UNIT_ROLES}),
+    relation=lambda user, task: user.role == Role.OFFICE or responsible(user, task),
+    relation_error=gettext_lazy("只有牵头单位或配合单位可以填报该任务的指标"),
+)

@@ -1,0 +1,258 @@
+"""Writing the task list itself (the office's work): create, edit, move and delete tasks.
+
+Codes are dotted (``2.3.1`` lies under ``2.3``); a move renumbers the subtree. Every change is one
+trace entry and keeps the parents' progress and the lights current in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from orgs.models import OrgUnit
+from reform.errors import ConflictError, ValidationError
+
+from .. import access, events, tree
+from ..models import Domain, Task
+from ..workflow import Status
+from .common import raise_if, to_decimal
+from .rollup import rollup_from, rollup_progress, schedule_light_refresh
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+TASK_EDIT_FIELDS = (
+    "title",
+    "description",
+    "domain",
+    "is_governance",
+    "is_service",
+    "lead_unit",
+    "owner_name",
+    "owner",
+    "start_date",
+    "deadline",
+    "weight",
+)
+
+
+def task_field_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with these task fields, by field (empty when nothing is)."""
+    errors: dict[str, list[str]] = {}
+    if "title" in data and not str(data["title"] or "").strip():
+        errors["title"] = [_("任务名称不能为空")]
+    if "weight" in data and data["weight"] is not None:
+        try:
+            if to_decimal(data["weight"], "weight", _("权重")) <= 0:
+                errors["weight"] = [_("权重必须大于 0")]
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    start, deadline = data.get("start_date"), data.get("deadline")
+    if isinstance(start, date) and isinstance(deadline, date) and deadline < start:
+        errors["deadline"] = [_("完成时限（%(d)s）不能早于开始日期（%(s)s）") % {"d": deadline, "s": start}]
+    return errors
+
+
+def task_create(
+    *,
+    actor: User | None,
+    code: str,
+    title: str,
+    domain: Domain | None = None,
+    lead_unit: OrgUnit,
+    cooperating_units: Iterable[OrgUnit] = (),
+    description: str = "",
+    is_governance: bool = False,
+    is_service: bool = False,
+    owner_name: str = "",
+    owner: User | None = None,
+    start_date: date | None = None,
+    deadline: date | None = None,
+    weight: Decimal | int | str = 1,
+) -> Task:
+    """Create a task under the parent its code names (``2.3.1`` goes under ``2.3``)."""
+    if actor is not None:
+        access.CREATE_TASK.check_role(actor)
+    code = tree.normalise_code(code)
+    errors: dict[str, list[str]] = {}
+    if message := tree.code_error(code):
+        errors["code"] = [message]
+    errors.update(task_field_errors({"title": title, "weight": weight, "start_date": start_date, "deadline": deadline}))
+    raise_if(errors)
+    with transaction.atomic():
+        parent = None
+        if parent_code := tree.parent_code(code):
+            parent = Task.objects.select_for_update().filter(code=parent_code).first()
+            if parent is None:
+                raise ValidationError(
+                    _("上级任务“%(code)s”不存在") % {"code": parent_code}, fields={"code": [_("上级任务不存在")]}
+                )
+        if domain is None:
+            if parent is None:
+                raise ValidationError(_("请选择改革领域"), fields={"domain": [_("必填")]})
+            domain = parent.domain
+        if Task.objects.filter(code=code).exists():
+            raise ValidationError(_("编号“%(code)s”已存在") % {"code": code}, fields={"code": [_("编号重复")]})
+        task = Task(
+            code=code,
+            sort_key=tree.sort_key(code),
+            parent=parent,
+            depth=tree.depth_of(code),
+            title=title.strip(),
+            description=description,
+            domain=domain,
+            is_governance=is_governance,
+            is_service=is_service,
+            lead_unit=lead_unit,
+            owner_name=owner_name,
+            owner=owner,
+            start_date=start_date,
+            deadline=deadline,
+            weight=Decimal(str(weight)),
+        )
+        try:
+            task.save()
+        except IntegrityError as exc:
+            raise ConflictError(_("编号“%(code)s”已被占用，请刷新后重试") % {"code": code}) from exc
+        task.cooperating_units.set(list(cooperating_units))
+        if parent is not None and parent.is_leaf:
+            Task.objects.filter(pk=parent.pk).update(is_leaf=False)
+        events.TASK_CREATED(
+            actor=actor,
+            task=task,
+            to_state=task.status,
+            payload={"code": code, "title": task.title, "lead_unit": lead_unit.name},
+        )
+        rollup_progress([code])
+        schedule_light_refresh([task.pk])
+    return task
+
+
+def task_update(*, actor: User, task: Task, **changes: Any) -> Task:
+    """Edit a task's fields (not its state or code); the trace records old and new values."""
+    access.check_role_on_task(actor, task.pk, access.UPDATE_TASK)
+    unknown = set(changes) - set(TASK_EDIT_FIELDS) - {"cooperating_units"}
+    if unknown:
+        raise ValidationError(_("不能修改字段：%(f)s") % {"f": "、".join(sorted(unknown))})
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        merged = {f: getattr(task, f) for f in ("title", "weight", "start_date", "deadline")}
+        merged.update({k: v for k, v in changes.items() if k in merged})
+        raise_if(task_field_errors(merged))
+        diff: dict[str, list[Any]] = {}
+        for field, value in changes.items():
+            if field == "cooperating_units":
+                old = sorted(u.name for u in task.cooperating_units.all())
+                task.cooperating_units.set(list(value))
+                new = sorted(u.name for u in value)
+                if old != new:
+                    diff[field] = [old, new]
+                continue
+            if field == "weight":
+                value = Decimal(str(value))
+            old_value = getattr(task, field)
+            if old_value != value:
+                diff[field] = [
+                    str(old_value) if old_value is not None else None,
+                    str(value) if value is not None else None,
+                ]
+                setattr(task, field, value)
+        if not diff:
+            return task
+        task.save()
+        events.TASK_UPDATED(actor=actor, task=task, payload={"changes": diff})
+        if "weight" in diff:
+            rollup_progress([task.code])
+        schedule_light_refresh([task.pk])
+    return task
+
+
+def task_move(*, actor: User, task: Task, new_parent: Task | None) -> Task:
+    """Move a task (and its subtree) under ``new_parent``; codes are renumbered to the new place."""
+    access.check_role_on_task(actor, task.pk, access.MOVE_TASK)
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        old_code = task.code
+        old_parent_code = task.parent_id
+        if new_parent is not None:
+            new_parent = Task.objects.select_for_update().get(pk=new_parent.pk)
+            if new_parent.code == old_code or new_parent.code.startswith(old_code + "."):
+                raise ValidationError(_("不能把任务移动到它自己或它的下级任务之下"), fields={"parent": [_("无效")]})
+        if (new_parent.code if new_parent else None) == old_parent_code:
+            raise ValidationError(_("任务已在该位置"), fields={"parent": [_("未变化")]})
+        prefix = f"{new_parent.code}." if new_parent else ""
+        siblings = Task.objects.filter(parent=new_parent) if new_parent else Task.objects.filter(parent__isnull=True)
+        used = [c.rsplit(".", 1)[-1] for c in siblings.values_list("code", flat=True)]
+        next_no = max((int(s) for s in used if s.isdigit()), default=0) + 1
+        new_code = f"{prefix}{next_no}"
+        subtree = list(Task.objects.select_for_update().filter(code__startswith=old_code + ".").order_by("depth"))
+        Task.objects.filter(pk=task.pk).update(
+            code=new_code, parent=new_parent, sort_key=tree.sort_key(new_code), depth=tree.depth_of(new_code)
+        )
+        for node in subtree:
+            code = new_code + node.code[len(old_code) :]
+            Task.objects.filter(pk=node.pk).update(
+                code=code, parent_id=tree.parent_code(code), sort_key=tree.sort_key(code), depth=tree.depth_of(code)
+            )
+        if new_parent is not None and new_parent.is_leaf:
+            Task.objects.filter(pk=new_parent.pk).update(is_leaf=False)
+        if old_parent_code and not Task.objects.filter(parent__code=old_parent_code).exists():
+            Task.objects.filter(code=old_parent_code).update(is_leaf=True)
+        task.refresh_from_db()
+        events.TASK_MOVED(
+            actor=actor,
+            task=task,
+            payload={"old_code": old_code, "new_code": new_code, "moved_descendants": len(subtree)},
+        )
+        rollup_progress([new_code])
+        rollup_from([old_parent_code])
+        old_parent_ids = list(Task.objects.filter(code=old_parent_code).values_list("pk", flat=True))
+        schedule_light_refresh([task.pk, *old_parent_ids])  # the old chain loses this child's light
+    return task
+
+
+def task_delete(*, actor: User, task: Task) -> None:
+    """Delete a task only when nothing hangs off it: no children, indicators or supervision history."""
+    access.check_role_on_task(actor, task.pk, access.DELETE_TASK)
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        blockers = []
+        checks = [
+            ("children", _("下级任务")),
+            ("indicators", _("指标")),
+            ("instructions", _("批示")),
+            ("notices", _("督办")),
+            ("feedbacks", _("进度反馈")),
+            ("problems", _("问题反馈")),
+            ("corrections", _("整改")),
+            ("extensions", _("延期申请")),
+            ("evaluations", _("评价")),
+            ("milestones", _("里程碑")),
+            ("attachments", _("附件")),
+        ]
+        for related, label in checks:
+            if getattr(task, related).exists():
+                blockers.append(label)
+        if task.status != Status.DRAFT:
+            blockers.append(_("已进入办理流程"))
+        if blockers:
+            raise ValidationError(
+                _("任务“%(code)s”不能删除：已有%(what)s") % {"code": task.code, "what": "、".join(blockers)}
+            )
+        code, parent_code = task.code, task.parent_id
+        events.TASK_DELETED(actor=actor, task=task, payload={"code": code, "title": task.title})
+        task.cooperating_units.clear()
+        task.measures.all().delete()
+        task.criteria.all().delete()
+        task.policies.clear()
+        task.delete()
+        if parent_code and not Task.objects.filter(parent__code=parent_code).exists():
+            Task.objects.filter(code=parent_code).update(is_leaf=True)
+        rollup_from([parent_code])
+        schedule_light_refresh(Task.objects.filter(code=parent_code).values_list("pk", flat=True))
