@@ -5,9 +5,8 @@
 moved since the figures were computed (one query), and otherwise catches the roll-ups up with the
 trace (``cockpit.rollup.sync``) and recomputes from them in a fixed number of queries.
 
-``drilldown_queryset(user=…, params=…)`` is the other half of the contract: given the query string
-of any link in the payload it returns the tasks behind the figure. The ``/tasks/`` view can call it
-for the filters listed in ``EXTRA_FILTERS`` (the standard ones behave the same).
+``cockpit.drilldown.drilldown_queryset(user=…, params=…)`` is the other half of the contract: given
+the query string of any link in the payload it returns the tasks behind the figure, as /tasks/ does.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -32,9 +31,10 @@ from orgs.models import OrgUnit
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from reform.periods import Period, last_periods, period_of
 from reform.roles import Role
-from tasks_app.access import sees_everything, visible_tasks
-from tasks_app.models import Domain, Feedback, Instruction, Notice, Rag, Task
+from tasks_app.access import sees_everything
+from tasks_app.models import Domain, Instruction, Notice, Rag, Task
 from tasks_app.selectors import unit_ranking
+from tasks_app.selectors.task_list import task_search as search_tasks
 from tasks_app.workflow import FINAL_STATUSES, Status
 
 from .models import (
@@ -63,24 +63,6 @@ LIGHTS = (Rag.RED, Rag.YELLOW, Rag.GREEN)
 STATUS_LABELS = dict(Status.choices)
 DIMENSIONS = (("governance", "治理", "governance"), ("service", "服务", "service"))
 BUCKET_LABELS = dict(IndicatorFact.Bucket.choices)
-# Filters the cockpit's links use beyond the /tasks/ page's own (status, rag, domain, unit, overdue,
-# deadline_before/after, q, dimension, leaf, notice_level, instruction=open): see drilldown_queryset.
-EXTRA_FILTERS = (
-    "lead",
-    "lead_exact",
-    "open",
-    "cancelled",
-    "closed",
-    "closed_after",
-    "closed_before",
-    "instructed",
-    "instruction_after",
-    "instruction_before",
-    "report",
-    "report_after",
-    "report_before",
-    "indicator",
-)
 
 
 # --- Filters and scope --------------------------------------------------------------------------
@@ -930,209 +912,10 @@ def warm_payloads() -> int:
     return len(wanted)
 
 
-# --- Drill-down: the tasks behind a link --------------------------------------------------------
-
-
-def _date_param(params: Any, name: str) -> date | None:
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise ValidationError(
-            _("日期参数 %(n)s 格式不正确，应为 YYYY-MM-DD") % {"n": name}, fields={name: [_("格式不正确")]}
-        ) from exc
-
-
-def _unit_param(params: Any, name: str) -> OrgUnit | None:
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return None
-    unit = OrgUnit.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
-    if unit is None:
-        raise ValidationError(_("单位参数无效"), fields={name: [_("无效")]})
-    return unit
-
-
-def _choice(params: Any, name: str, allowed: tuple[str, ...]) -> str:
-    value = (params.get(name) or "").strip()
-    if value and value not in allowed:
-        raise ValidationError(
-            _("筛选条件 %(n)s 的取值无效：%(v)s") % {"n": name, "v": value}, fields={name: [_("无效")]}
-        )
-    return value
-
-
-def drilldown_queryset(*, user: User, params: Any, today: date | None = None) -> QuerySet[Task]:
-    """The tasks ``user`` may see that match a cockpit link's query string (unordered).
-
-    Standard /tasks/ filters: ``status``, ``rag``, ``domain`` (code), ``unit`` (id: its subtree leads
-    or cooperates), ``overdue=1``, ``deadline_before`` / ``deadline_after`` (inclusive dates), ``q``,
-    ``dimension`` (governance/service), ``leaf=1``, ``notice_level=N`` (an open notice of that level),
-    ``instruction=open`` (an instruction awaiting an answer).
-
-    Added for the cockpit (``EXTRA_FILTERS``):
-
-    - ``lead=<id>``: the lead unit is in that unit's subtree; with ``lead_exact=1``, is that unit;
-    - ``open=1``: not closed or cancelled; ``cancelled=0``: not cancelled;
-    - ``closed=on_time|late``: closed on/before the deadline (or without one) / after it;
-      ``closed_after`` / ``closed_before``: local closing date within (inclusive);
-    - ``instructed=issued|on_time|late|overdue|pending`` with ``instruction_after`` /
-      ``instruction_before`` (the issuing date): tasks with such an instruction issued in the window
-      (answered on time: by its due date; late: after it; overdue: unanswered past due; pending:
-      unanswered, not yet due);
-    - ``report=expected|on_time|late`` with ``report_after`` / ``report_before`` (the ten-day
-      period's last day): tasks that owed a ten-day report in the window / filed one on time /
-      owe one not filed on time (missed or late);
-    - ``indicator=any|measured|<bucket>``: tasks with an indicator, a measured one, or one in that
-      achievement bucket (``ahead``, ``on_track``, ``behind``, ``far_behind``, ``unplanned``, ``unmeasured``).
-    """
-    today = today or timezone.localdate()
-    tz = timezone.get_current_timezone()
-    qs = visible_tasks(user)
-    status = _choice(params, "status", tuple(Status.values))
-    if status:
-        qs = qs.filter(status=status)
-    light = _choice(params, "rag", tuple(Rag.values))
-    if light:
-        qs = qs.filter(rag=light)
-    if code := (params.get("domain") or "").strip():
-        qs = qs.filter(domain__code=code)
-    if unit := _unit_param(params, "unit"):
-        cooperating = Task.cooperating_units.through.objects.filter(
-            task_id=OuterRef("pk"), orgunit__path__startswith=unit.path
-        )
-        qs = qs.filter(Q(lead_unit__path__startswith=unit.path) | Q(Exists(cooperating)))
-    if lead := _unit_param(params, "lead"):
-        if params.get("lead_exact") == "1":
-            qs = qs.filter(lead_unit=lead)
-        else:
-            qs = qs.filter(lead_unit__path__startswith=lead.path)
-    final = [str(s) for s in FINAL_STATUSES]
-    if params.get("overdue") == "1":
-        qs = qs.filter(deadline__lt=today).exclude(status__in=final)
-    if params.get("open") == "1":
-        qs = qs.exclude(status__in=final)
-    if params.get("cancelled") == "0":
-        qs = qs.exclude(status=Status.CANCELLED)
-    if day := _date_param(params, "deadline_before"):
-        qs = qs.filter(deadline__lte=day)
-    if day := _date_param(params, "deadline_after"):
-        qs = qs.filter(deadline__gte=day)
-    if text := (params.get("q") or "").strip():
-        qs = qs.filter(Q(code=text) | Q(code__startswith=text + ".") | Q(title__icontains=text))
-    dimension = _choice(params, "dimension", ("governance", "service"))
-    if dimension:
-        qs = qs.filter(**{f"is_{dimension}": True})
-    if params.get("leaf") == "1":
-        qs = qs.filter(is_leaf=True)
-    level = (params.get("notice_level") or "").strip()
-    if level:
-        if not level.isdigit() or int(level) not in Notice.Level.values:
-            raise ValidationError(_("督办等级无效"), fields={"notice_level": [_("无效")]})
-        listed = Notice.objects.filter(task_id=OuterRef("pk"), level=int(level), state=Notice.State.OPEN)
-        qs = qs.filter(Exists(listed))
-    closed = _choice(params, "closed", ("on_time", "late"))
-    closed_after, closed_before = _date_param(params, "closed_after"), _date_param(params, "closed_before")
-    if closed or closed_after or closed_before:
-        qs = qs.filter(closed_at__isnull=False).annotate(cockpit_closed_on=TruncDate("closed_at", tzinfo=tz))
-        if closed == "on_time":
-            qs = qs.filter(Q(deadline__isnull=True) | Q(cockpit_closed_on__lte=F("deadline")))
-        elif closed == "late":
-            qs = qs.filter(deadline__isnull=False, cockpit_closed_on__gt=F("deadline"))
-        if closed_after:
-            qs = qs.filter(cockpit_closed_on__gte=closed_after)
-        if closed_before:
-            qs = qs.filter(cockpit_closed_on__lte=closed_before)
-    qs = _instruction_filter(qs, params, today)
-    qs = _report_filter(qs, params)
-    return _indicator_filter(qs, params)
-
-
-INSTRUCTION_CHOICES = ("issued", "on_time", "late", "overdue", "pending")
-
-
-def _instruction_filter(qs: QuerySet[Task], params: Any, today: date) -> QuerySet[Task]:
-    if _choice(params, "instruction", ("open",)):
-        waiting = Instruction.objects.filter(
-            task_id=OuterRef("pk"), state__in=[Instruction.State.ISSUED, Instruction.State.RETURNED]
-        )
-        qs = qs.filter(Exists(waiting))
-    kind = _choice(params, "instructed", INSTRUCTION_CHOICES)
-    if not kind:
-        return qs
-    tz = timezone.get_current_timezone()
-    inst = Instruction.objects.filter(task_id=OuterRef("pk"))
-    after, before = _date_param(params, "instruction_after"), _date_param(params, "instruction_before")
-    if after:
-        inst = inst.filter(created_at__gte=datetime.combine(after, time.min, tzinfo=tz))
-    if before:
-        inst = inst.filter(created_at__lte=datetime.combine(before, time.max, tzinfo=tz))
-    inst = inst.annotate(answered_day=TruncDate("responded_at", tzinfo=tz))
-    inst = {
-        "issued": inst,
-        "on_time": inst.filter(responded_at__isnull=False, answered_day__lte=F("due_date")),
-        "late": inst.filter(responded_at__isnull=False, answered_day__gt=F("due_date")),
-        "overdue": inst.filter(responded_at__isnull=True, due_date__lt=today),
-        "pending": inst.filter(responded_at__isnull=True, due_date__gte=today),
-    }[kind]
-    return qs.filter(Exists(inst))
-
-
-def _report_filter(qs: QuerySet[Task], params: Any) -> QuerySet[Task]:
-    from rhythm.models import MissedReport
-
-    kind = _choice(params, "report", ("expected", "on_time", "late"))
-    if not kind:
-        return qs
-    after, before = _date_param(params, "report_after"), _date_param(params, "report_before")
-    window = Q()
-    if after:
-        window &= Q(period_end__gte=after)
-    if before:
-        window &= Q(period_end__lte=before)
-    reports = Feedback.objects.filter(
-        window, task_id=OuterRef("pk"), kind=Feedback.Kind.TENDAY, period_end__isnull=False
-    )
-    missed = MissedReport.objects.filter(window, task_id=OuterRef("pk"))
-    if kind == "expected":
-        return qs.filter(Q(Exists(reports)) | Q(Exists(missed)))
-    punctual = reports.filter(on_time=True)
-    if kind == "on_time":
-        return qs.filter(Exists(punctual))
-    # A (task, period) not filed on time: a missed record with no on-time report for that period,
-    # or a late report with no on-time one for its period.
-    on_time_for = Feedback.objects.filter(
-        task_id=OuterRef("task_id"), kind=Feedback.Kind.TENDAY, on_time=True, period_end=OuterRef("period_end")
-    )
-    late_missed = missed.exclude(Exists(on_time_for))
-    late_filed = reports.filter(on_time=False).exclude(Exists(on_time_for))
-    return qs.filter(Q(Exists(late_missed)) | Q(Exists(late_filed)))
-
-
-def _indicator_filter(qs: QuerySet[Task], params: Any) -> QuerySet[Task]:
-    buckets = tuple(IndicatorFact.Bucket.values)
-    kind = _choice(params, "indicator", ("any", "measured", *buckets))
-    if not kind:
-        return qs
-    from .services import rollup_sync
-
-    rollup_sync()
-    facts = IndicatorFact.objects.filter(scope=ALL_SCOPE, task_id=OuterRef("pk"))
-    if kind == "measured":
-        facts = facts.exclude(bucket=IndicatorFact.Bucket.UNMEASURED)
-    elif kind != "any":
-        facts = facts.filter(bucket=kind)
-    return qs.filter(Exists(facts))
-
-
 def task_search(*, user: User, text: str, limit: int = 12) -> list[dict[str, Any]]:
     """Open tasks for the leader's action forms, by code or title, among those the user may see (two queries)."""
-    from tasks_app.selectors import task_search as search
-
     rows = (
-        search(user=user, text=text)
+        search_tasks(user=user, text=text)
         .exclude(status__in=[str(s) for s in FINAL_STATUSES])
         .prefetch_related("cooperating_units")[:limit]
     )
@@ -1151,11 +934,9 @@ def task_search(*, user: User, text: str, limit: int = 12) -> list[dict[str, Any
 
 
 __all__ = [
-    "EXTRA_FILTERS",
     "CockpitFilters",
     "cockpit_payload",
     "compute",
-    "drilldown_queryset",
     "parse_filters",
     "task_search",
 ]

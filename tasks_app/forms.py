@@ -16,12 +16,15 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from orgs.models import OrgUnit
 from reform.periods import period_of
 
 from .models import Notice, Rag
+from .selectors.task_list import TaskFilters
 from .workflow import Status
 
 DATE_WIDGET = {"type": "date"}
+MAX_ID = 2**63 - 1
 
 
 def _date_input() -> forms.DateInput:
@@ -50,7 +53,11 @@ _please_fill = lazy(_please_fill_now, str)
 
 
 class TaskFilterForm(forms.Form):
-    """The /tasks/ query string; a bad value is reported next to its field and then ignored."""
+    """The task list's query string: the /tasks/ page's filters and the cockpit's drill-down links.
+
+    A bad value is reported next to its field (the page ignores it; a cockpit link answers 400);
+    ``task_filters`` turns the valid ones into the one :class:`TaskFilters` every task list uses.
+    """
 
     SORT_CHOICES = (
         ("code", _("按编号")),
@@ -59,13 +66,26 @@ class TaskFilterForm(forms.Form):
         ("light", _("按亮灯（红→绿）")),
     )
     DIMENSION_CHOICES = (("", _("全部")), ("governance", _("治理")), ("service", _("服务")))
+    INSTRUCTED_CHOICES = (
+        ("", ""),
+        ("issued", _("期间内作出的批示")),
+        ("on_time", _("按期回复")),
+        ("late", _("逾期回复")),
+        ("overdue", _("逾期未回复")),
+        ("pending", _("办理中")),
+    )
+    CLOSED_CHOICES = (("", ""), ("on_time", _("按期办结")), ("late", _("逾期办结")))
 
     q = forms.CharField(label=_("编号或名称"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("状态"), required=False, choices=(("", _("全部")), *Status.choices))
     rag = forms.ChoiceField(label=_("亮灯"), required=False, choices=(("", _("全部")), *Rag.choices))
     domain = forms.CharField(label=_("领域"), required=False, max_length=32)
-    unit = forms.IntegerField(label=_("责任单位"), required=False, min_value=1)
+    unit = forms.IntegerField(label=_("责任单位"), required=False, min_value=1, max_value=MAX_ID)
+    lead = forms.IntegerField(label=_("牵头单位"), required=False, min_value=1, max_value=MAX_ID)
+    lead_exact = forms.BooleanField(label=_("仅本级牵头"), required=False)
     overdue = forms.BooleanField(label=_("仅逾期"), required=False)
+    open = forms.BooleanField(label=_("仅未办结"), required=False)
+    cancelled = forms.ChoiceField(label=_("含已撤销"), required=False, choices=(("", ""), ("0", _("不含已撤销"))))
     deadline_after = forms.DateField(label=_("完成时限起"), required=False)
     deadline_before = forms.DateField(label=_("完成时限止"), required=False)
     dimension = forms.ChoiceField(label=_("维度"), required=False, choices=DIMENSION_CHOICES)
@@ -78,6 +98,12 @@ class TaskFilterForm(forms.Form):
         choices=(("", _("全部")), *Notice.Level.choices),
     )
     instruction = forms.ChoiceField(label=_("批示"), required=False, choices=(("", ""), ("open", _("有待回复批示"))))
+    instructed = forms.ChoiceField(label=_("批示办理"), required=False, choices=INSTRUCTED_CHOICES)
+    instruction_after = forms.DateField(label=_("批示日期起"), required=False)
+    instruction_before = forms.DateField(label=_("批示日期止"), required=False)
+    closed = forms.ChoiceField(label=_("办结情况"), required=False, choices=CLOSED_CHOICES)
+    closed_after = forms.DateField(label=_("办结日期起"), required=False)
+    closed_before = forms.DateField(label=_("办结日期止"), required=False)
     sort = forms.ChoiceField(label=_("排序"), required=False, choices=SORT_CHOICES)
 
     def clean(self) -> dict[str, Any]:
@@ -85,7 +111,46 @@ class TaskFilterForm(forms.Form):
         after, before = data.get("deadline_after"), data.get("deadline_before")
         if after and before and after > before:
             self.add_error("deadline_before", _("截止日期不能早于起始日期"))
+        for name in ("unit", "lead"):
+            if data.get(name) and name not in self.errors:
+                unit = OrgUnit.objects.filter(pk=data[name]).first()
+                if unit is None:
+                    self.add_error(name, _("单位不存在"))
+                data[name] = unit
         return data
+
+    def valid_data(self) -> dict[str, Any]:
+        """The cleaned values of the fields that passed validation (the others are left out)."""
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+
+    def task_filters(self, *, mine: Any = None) -> TaskFilters:
+        data = self.valid_data()
+        return TaskFilters(
+            statuses=(data["status"],) if data.get("status") else (),
+            lights=(data["rag"],) if data.get("rag") else (),
+            domain=(data.get("domain") or "").strip(),
+            unit=data.get("unit") or None,
+            mine=mine,
+            lead=data.get("lead") or None,
+            lead_exact=bool(data.get("lead_exact")),
+            overdue=True if data.get("overdue") else None,
+            open_only=bool(data.get("open")),
+            exclude_cancelled=data.get("cancelled") == "0",
+            deadline_after=data.get("deadline_after"),
+            deadline_before=data.get("deadline_before"),
+            text=(data.get("q") or "").strip(),
+            dimension=data.get("dimension") or "",
+            leaf=bool(data.get("leaf")),
+            notice_level=data.get("notice_level"),
+            instruction_open=data.get("instruction") == "open",
+            closed=data.get("closed") or "",
+            closed_after=data.get("closed_after"),
+            closed_before=data.get("closed_before"),
+            instructed=data.get("instructed") or "",
+            instruction_after=data.get("instruction_after"),
+            instruction_before=data.get("instruction_before"),
+        )
 
 
 # --- Workflow transitions -------------------------------------------------------------------------

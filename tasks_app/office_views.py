@@ -18,7 +18,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import access, forms, services, web_selectors
+from . import access, forms, services
+from .selectors.task_list import draft_tasks
+from .selectors.work_queue import work_queue
 from .tasklist_io import COLUMNS, REQUIRED, SHEETS, tasklist_export, tasklist_import
 from .views import web_errors
 
@@ -35,7 +37,7 @@ def _require_office(request: HttpRequest) -> None:
 def office_queue(request: HttpRequest) -> HttpResponse:
     _require_office(request)
     today = timezone.localdate()
-    queue = web_selectors.work_queue(today=today)
+    queue = work_queue(today=today)
     return render(request, "office/queue.html", {"q": queue, "today": today})
 
 
@@ -61,7 +63,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
             {"results": results, "succeeded": succeeded, "failed": len(results) - succeeded},
         )
     q = request.GET.get("q", "").strip()
-    page = web_selectors.draft_tasks(after=request.GET.get("after", ""), q=q)
+    page = draft_tasks(user=request.user, after=request.GET.get("after", ""), q=q)
     next_url = None
     if page.next_cursor:
         query = request.GET.copy()

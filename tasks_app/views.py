@@ -1,4 +1,4 @@
-"""Web pages for tasks: thin views over ``web_selectors`` and the services.
+"""Web pages for tasks: thin views over the selectors and the action registry.
 
 Each action is one POST to its own view, which calls one service with the state the user saw
 (``expected_status``). Domain errors become web answers in one place, :func:`web_errors`.
@@ -7,6 +7,7 @@ Each action is one POST to its own view, which calls one service with the state 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -21,13 +22,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orgs.models import OrgUnit
+from cockpit import drilldown
+from cockpit import services as cockpit_services
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
-from reform.roles import UNIT_ROLES, Role
+from reform.roles import Role
 
-from . import actions, forms, inbox, services, web_selectors
+from . import access, actions, forms, selectors, services
 from .actions import Action
 from .models import Domain, Notice, Rag
+from .selectors import inbox
+from .selectors.task_page import TaskPage, attachment_for, page_object, task_page
 from .workflow import Status
 
 # --- Domain errors on the web -------------------------------------------------------------------
@@ -101,60 +105,64 @@ FILTER_KEYS = (
     "notice_level",
     "instruction",
 )
+# Conditions only the cockpit's links carry: kept as hidden fields and shown as chips above the list.
+LINK_KEYS = (
+    "lead",
+    "lead_exact",
+    "open",
+    "cancelled",
+    "closed",
+    "closed_after",
+    "closed_before",
+    "instructed",
+    "instruction_after",
+    "instruction_before",
+    *drilldown.EXTRA_KEYS,
+)
 
 
-def _list_filters(request: HttpRequest, form: forms.TaskFilterForm) -> web_selectors.TaskListFilters:
-    """The filters from the query string; fields that failed validation are left out."""
-    data = (
-        form.cleaned_data if form.is_valid() else {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
-    )
-    user = request.user
+@dataclass(frozen=True)
+class ListState:
+    """What the list page shows of its filters: the form's values, the kept link conditions, the sort."""
+
+    values: dict[str, Any]
+    mine: bool
+    sort: str
+    extras: dict[str, str]
+
+    def __getattr__(self, name: str) -> Any:
+        return self.values.get(name)
+
+
+def _mine(request: HttpRequest) -> bool:
+    """A unit user sees their own unit's tasks by default; ``mine=0`` (or arriving with filters, as the
+    cockpit's links do) widens the list to everything they may see."""
     params = request.GET
-    # A unit user sees their own unit's tasks by default; "mine=0" (or arriving with filters, as the
-    # cockpit's links do) widens the list to everything they may see.
-    if "mine" in params:
-        mine = params.get("mine") == "1"
-    else:
-        mine = not any(params.get(k) for k in FILTER_KEYS)
-    mine = mine and user.role in UNIT_ROLES and user.unit_id is not None
-    unit = OrgUnit.objects.filter(pk=data["unit"]).first() if data.get("unit") else None
-    extras = {k: params.get(k, "") for k in web_selectors.COCKPIT_EXTRA_FILTERS if params.get(k)}
-    if params.get("instruction") and params.get("instruction") != "open":
-        extras["instruction"] = params["instruction"]
-    return web_selectors.TaskListFilters(
-        status=data.get("status") or "",
-        rag=data.get("rag") or "",
-        domain=data.get("domain") or "",
-        unit=unit,
-        overdue=bool(data.get("overdue")),
-        deadline_before=data.get("deadline_before"),
-        deadline_after=data.get("deadline_after"),
-        q=(data.get("q") or "").strip(),
-        dimension=data.get("dimension") or "",
-        leaf=bool(data.get("leaf")),
-        notice_level=data.get("notice_level"),
-        instruction="open" if params.get("instruction") == "open" else "",
-        mine=mine,
-        sort=data.get("sort") or "code",
-        extras=extras,
-    )
-
-
-def _filter_units(user: Any) -> list[OrgUnit]:
-    """Units offered in the unit filter: all for global roles, the user's subtree for unit users."""
-    qs = OrgUnit.objects.only("pk", "name", "depth", "path").order_by("path")
-    if user.role in UNIT_ROLES:
-        return list(qs.filter(path__startswith=user.unit.path)) if user.unit_id else []
-    return list(qs)
+    mine = params.get("mine") == "1" if "mine" in params else not any(params.get(k) for k in (*FILTER_KEYS, *LINK_KEYS))
+    return mine and access.unit_of(request.user) is not None
 
 
 @login_required
 @web_errors
 def task_list_page(request: HttpRequest) -> HttpResponse:
     form = forms.TaskFilterForm(request.GET)
-    form.is_valid()
-    filters = _list_filters(request, form)
-    page = web_selectors.task_list(user=request.user, filters=filters, after=request.GET.get("after", ""))
+    values = form.valid_data()
+    mine = _mine(request)
+    filters = form.task_filters(mine=access.unit_of(request.user) if mine else None)
+    tasks = selectors.task_queryset(user=request.user, filters=filters)
+    link = {k: request.GET[k] for k in drilldown.EXTRA_KEYS if request.GET.get(k)}
+    if drilldown.needs_rollups(link):
+        cockpit_services.rollup_sync()  # the indicator buckets are read from the roll-ups
+    if link:
+        tasks = drilldown.narrow(tasks, link)
+    sort = values.get("sort") or "code"
+    page = selectors.task_list_page(tasks=tasks, sort=sort, after=request.GET.get("after", ""))
+    state = ListState(
+        values=values,
+        mine=mine,
+        sort=sort,
+        extras={k: request.GET[k] for k in LINK_KEYS if request.GET.get(k)},
+    )
     query = request.GET.copy()
     query.pop("after", None)
     next_url = None
@@ -166,7 +174,7 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
     for value, label in forms.TaskFilterForm.SORT_CHOICES:
         q = query.copy()
         q["sort"] = value
-        sort_links.append({"value": value, "label": label, "url": f"?{q.urlencode()}", "active": filters.sort == value})
+        sort_links.append({"value": value, "label": label, "url": f"?{q.urlencode()}", "active": sort == value})
     return render(
         request,
         "tasks/list.html",
@@ -174,7 +182,7 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": page.rows,
             "form": form,
-            "filters": filters,
+            "filters": state,
             "next_url": next_url,
             "first_url": f"?{query.urlencode()}" if request.GET.get("after") else None,
             "sort_links": sort_links,
@@ -183,9 +191,9 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
             "rags": Rag.choices,
             "notice_levels": Notice.Level.choices,
             "domains": Domain.objects.all(),
-            "units": _filter_units(request.user),
-            "is_unit_user": request.user.role in UNIT_ROLES and request.user.unit_id is not None,
-            "has_filters": any(request.GET.get(k) for k in FILTER_KEYS) or bool(filters.extras),
+            "units": selectors.filter_units(request.user),
+            "is_unit_user": access.unit_of(request.user) is not None,
+            "has_filters": any(request.GET.get(k) for k in FILTER_KEYS) or bool(state.extras),
         },
     )
 
@@ -193,9 +201,7 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
 # --- Actions ------------------------------------------------------------------------------------
 
 
-def build_form(
-    action: Action, page: web_selectors.TaskPage, obj: Any = None, data: Any = None, files: Any = None
-) -> Any:
+def build_form(action: Action, page: TaskPage, obj: Any = None, data: Any = None, files: Any = None) -> Any:
     """The action's form, bound to ``data`` when given, with ids unique on a page holding many forms."""
     auto_id = f"{action.key}-{obj.pk}-%s" if obj is not None else f"{action.key}-%s"
     kwargs: dict[str, Any] = {
@@ -215,11 +221,11 @@ def build_form(
 @login_required
 @web_errors
 def task_detail_page(request: HttpRequest, task_id: int) -> HttpResponse:
-    page = web_selectors.task_page(user=request.user, task_id=task_id)
+    page = task_page(user=request.user, task_id=task_id)
     return render(request, "tasks/detail.html", _detail_context(request, page))
 
 
-def _detail_context(request: HttpRequest, page: web_selectors.TaskPage) -> dict[str, Any]:
+def _detail_context(request: HttpRequest, page: TaskPage) -> dict[str, Any]:
     user = request.user
     task_actions = [
         {"spec": action, "form": None if action.own_page else build_form(action, page)}
@@ -254,8 +260,8 @@ def task_action(request: HttpRequest, task_id: int, key: str, obj_id: int | None
     if action is None or bool(action.obj_kind) != (obj_id is not None):
         raise Http404
     user = request.user
-    page = web_selectors.task_page(user=user, task_id=task_id)
-    obj = web_selectors.page_object(page, action.model, obj_id) if obj_id is not None else None
+    page = task_page(user=user, task_id=task_id)
+    obj = page_object(page, action.model, obj_id) if obj_id is not None else None
     target = obj if obj is not None else page.task
     if request.method == "POST":
         form = build_form(action, page, obj, request.POST, request.FILES)
@@ -279,7 +285,7 @@ def task_action(request: HttpRequest, task_id: int, key: str, obj_id: int | None
     return render(request, "tasks/action.html", _action_context(page, action, obj, form))
 
 
-def _action_context(page: web_selectors.TaskPage, action: Action, obj: Any, form: Any) -> dict[str, Any]:
+def _action_context(page: TaskPage, action: Action, obj: Any, form: Any) -> dict[str, Any]:
     return {
         "page": page,
         "t": page.task,
@@ -363,7 +369,7 @@ def inbox_badge(request: HttpRequest) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
     """Serve a file only to users who may see its task; everyone else gets 404."""
-    attachment = web_selectors.attachment_for(user=request.user, attachment_id=attachment_id)
+    attachment = attachment_for(user=request.user, attachment_id=attachment_id)
     if attachment is None:
         raise Http404(_("附件不存在或无权访问"))
     try:

@@ -16,8 +16,8 @@ from reform.api import ApiView, ErrorSerializer, responses, validated
 from reform.errors import NotFound, ValidationError
 from reform.roles import UNIT_ROLES, Role, require_role
 from tasks_app.access import access_task, visible_tasks
-from tasks_app.api.selectors import task_indicators
 from tasks_app.models import Attachment
+from tasks_app.selectors.api import task_indicators
 
 from ..models import Indicator, Measurement
 from . import serializers as s

@@ -32,7 +32,8 @@ from reform.roles import Role
 
 from .. import access
 from ..actions import ACTIONS, Action
-from . import selectors
+from ..selectors import api as selectors
+from ..selectors.supervision import SUPERVISION_OF
 from . import serializers as s
 
 TASK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="任务 id")
@@ -72,7 +73,7 @@ def detail_response(user: Any, task_id: int, *, code: int = 200) -> Response:
 def serialized(kind: str, task_id: int, pk: int) -> Any:
     """One supervision object as its serializer shows it (loaded with what the serializer reads)."""
     serializer = KINDS[kind][2]
-    return serializer(selectors.SUPERVISION_OF[kind](task_id).get(pk=pk)).data
+    return serializer(SUPERVISION_OF[kind](task_id).get(pk=pk)).data
 
 
 def enter(action: Action, user: Any, pk: int) -> Any:
@@ -144,7 +145,7 @@ def list_get(kind: str) -> Any:
 
     def get(self: ApiView, request: Request, pk: int) -> Response:
         task = access.access_task(request.user, pk)
-        return Response(serializer(selectors.SUPERVISION_OF[kind](task.pk), many=True).data)
+        return Response(serializer(SUPERVISION_OF[kind](task.pk), many=True).data)
 
     return extend_schema(
         operation_id=f"{plural}_list",

@@ -1,6 +1,6 @@
 """Input and output shapes of the task API.
 
-Output of the task list and detail is built as plain dicts by ``tasks_app.api.selectors`` (DRF
+Output of the task list and detail is built as plain dicts by ``tasks_app.selectors.api`` (DRF
 serializers are too slow for 500 rows); the ``Task*`` serializers here describe those dicts for the
 schema, and a test checks every answer against the schema. The supervision objects (a handful per
 task) are serialised by the serializers below.

@@ -34,9 +34,10 @@ from reform.errors import NotFound, ValidationError
 
 from .. import access, services, tree
 from ..models import Notification, Task
+from ..selectors import api as selectors
 from ..selectors import task_timeline_items, unit_ranking
 from ..tasklist_io import tasklist_export, tasklist_import
-from . import inputs, selectors
+from . import inputs
 from . import serializers as s
 from .actions import OBJECT_ID, TASK_ID, detail_response
 from .filters import TaskFilter, domain_by_code_or_id

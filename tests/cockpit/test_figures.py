@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.utils import timezone
 
-from cockpit import rollup, selectors
+from cockpit import drilldown, rollup, selectors
 from cockpit.models import (
     ClosureCell,
     CockpitState,
@@ -43,7 +43,7 @@ def drill_count(user, url: str) -> int:
     """How many tasks the figure's link lists (the /tasks/ page's query, answered by the cockpit's selector)."""
     parts = urlsplit(url)
     assert parts.path == "/tasks/"
-    return selectors.drilldown_queryset(user=user, params=dict(parse_qsl(parts.query))).count()
+    return drilldown.drilldown_queryset(user=user, params=dict(parse_qsl(parts.query))).count()
 
 
 def assert_matches(payload, ref, user) -> None:

@@ -23,7 +23,7 @@ WEB_TEMPLATES = [
 ]
 WEB_PYTHON = [
     ROOT / "tasks_app" / name
-    for name in ("views.py", "office_views.py", "forms.py", "templatetags/reform_tags.py", "web_selectors.py")
+    for name in ("views.py", "office_views.py", "forms.py", "templatetags/reform_tags.py", "selectors/task_page.py")
 ] + [ROOT / "accounts" / name for name in ("views.py", "forms.py")]
 
 

@@ -22,17 +22,15 @@ from orgs.models import OrgUnit
 from ..access import access_task, allowed_transitions, visible_tasks
 from ..models import (
     CorrectionOrder,
-    Evaluation,
     EvaluationCriterion,
     ExtensionRequest,
-    Feedback,
     Instruction,
     Notice,
     ProblemReport,
     Task,
 )
-from ..selectors import task_ancestors
 from ..workflow import FINAL_STATUSES, Status
+from .hierarchy import task_ancestors
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -316,71 +314,3 @@ def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict
         ],
     }
     return data, open_supervision(task)
-
-
-# --- Supervision objects of one task (newest first, with what their serializers show) ----------
-
-
-def instructions_of(task_id: int) -> QuerySet[Instruction]:
-    return (
-        Instruction.objects.filter(task_id=task_id)
-        .select_related("task", "author", "responded_by")
-        .prefetch_related(Prefetch("target_units", queryset=OrgUnit.objects.order_by("path")))
-        .order_by("-created_at", "-id")
-    )
-
-
-def notices_of(task_id: int) -> QuerySet[Notice]:
-    return (
-        Notice.objects.filter(task_id=task_id)
-        .select_related("task", "issued_by", "lifted_by")
-        .order_by("-created_at", "-id")
-    )
-
-
-def feedback_of(task_id: int) -> QuerySet[Feedback]:
-    return (
-        Feedback.objects.filter(task_id=task_id)
-        .select_related("task", "unit", "submitted_by")
-        .prefetch_related("attachments")
-        .order_by("-submitted_at", "-id")
-    )
-
-
-def problems_of(task_id: int) -> QuerySet[ProblemReport]:
-    return (
-        ProblemReport.objects.filter(task_id=task_id)
-        .select_related("task", "unit", "reported_by", "responded_by")
-        .order_by("-created_at", "-id")
-    )
-
-
-def corrections_of(task_id: int) -> QuerySet[CorrectionOrder]:
-    return (
-        CorrectionOrder.objects.filter(task_id=task_id)
-        .select_related("task", "issued_by", "answered_by")
-        .order_by("-created_at", "-id")
-    )
-
-
-def extensions_of(task_id: int) -> QuerySet[ExtensionRequest]:
-    return (
-        ExtensionRequest.objects.filter(task_id=task_id)
-        .select_related("task", "requested_by", "decided_by")
-        .order_by("-created_at", "-id")
-    )
-
-
-def evaluations_of(task_id: int) -> QuerySet[Evaluation]:
-    return Evaluation.objects.filter(task_id=task_id).select_related("task", "evaluator").order_by("-created_at", "-id")
-
-
-SUPERVISION_OF = {
-    "instruction": instructions_of,
-    "notice": notices_of,
-    "feedback": feedback_of,
-    "problem": problems_of,
-    "correction": corrections_of,
-    "extension": extensions_of,
-    "evaluation": evaluations_of,
-}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .models import Notification
+from ..models import Notification
 
 if TYPE_CHECKING:
     from accounts.models import User
