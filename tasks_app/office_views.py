@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import access, forms, services, web_selectors
-from .tasklist_io import COLUMNS, REQUIRED, SHEETS, tasklist_export, tasklist_import
+from .tasklist.export import tasklist_export
+from .tasklist.importer import tasklist_import
+from .tasklist.schema import COLUMNS, REQUIRED, SHEETS
 from .views import web_errors
 
 IMPORT_SESSION_KEY = "pending_imports"
