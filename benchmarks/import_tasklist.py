@@ -129,7 +129,8 @@ def main() -> None:
     from orgs.services import orgunit_create
     from tasks_app.bootstrap import ensure_reference_data
     from tasks_app.models import Task
-    from tasks_app.tasklist_io import tasklist_export, tasklist_import
+    from tasks_app.tasklist.export import tasklist_export
+    from tasks_app.tasklist.importer import tasklist_import
     from trail.verify import verify_chain
 
     ensure_reference_data()

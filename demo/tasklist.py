@@ -8,7 +8,9 @@ from django.conf import settings
 
 from tasks_app import tree
 from tasks_app.models import Task
-from tasks_app.tasklist_io import TASK_SHEET, ImportReport, tasklist_import
+from tasks_app.tasklist.importer import tasklist_import
+from tasks_app.tasklist.report import ImportReport
+from tasks_app.tasklist.schema import TASK_SHEET
 
 DEMO_TASKLIST = Path(settings.BASE_DIR) / "fixtures" / "demo_tasklist.xlsx"
 

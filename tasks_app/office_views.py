@@ -21,7 +21,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import access, forms, services
 from .selectors.task_list import draft_tasks
 from .selectors.work_queue import work_queue
-from .tasklist_io import COLUMNS, REQUIRED, SHEETS, tasklist_export, tasklist_import
+from .tasklist.export import tasklist_export
+from .tasklist.importer import tasklist_import
+from .tasklist.schema import COLUMNS, REQUIRED, SHEETS
 from .views import web_errors
 
 IMPORT_SESSION_KEY = "pending_imports"

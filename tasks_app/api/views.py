@@ -36,7 +36,8 @@ from .. import access, services, tree
 from ..models import Notification, Task
 from ..selectors import api as selectors
 from ..selectors import task_timeline_items, unit_ranking
-from ..tasklist_io import tasklist_export, tasklist_import
+from ..tasklist.export import tasklist_export
+from ..tasklist.importer import tasklist_import
 from . import inputs
 from . import serializers as s
 from .actions import OBJECT_ID, TASK_ID, detail_response

@@ -33,7 +33,8 @@ from reports import services as report_services
 from reports.models import Report
 from tasks_app import services
 from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
-from tasks_app.tasklist_io import tasklist_export, tasklist_import
+from tasks_app.tasklist.export import tasklist_export
+from tasks_app.tasklist.importer import tasklist_import
 from tests.accounts.authz_world import ACTORS, ANONYMOUS, FOREIGN, OWN, PDF, ROLE_OF, SIDES, World, sees
 from tests.accounts.test_authorization_matrix import (  # noqa: F401 - world: the module-scoped fixture
     last_month_end,
@@ -62,7 +63,8 @@ SERVICE_MODULES = (
     "tasks_app.services.attachments",
     "tasks_app.services.inbox",
     "tasks_app.services.sharing",
-    "tasks_app.tasklist_io",
+    "tasks_app.tasklist.importer",
+    "tasks_app.tasklist.export",
     "indicators.services",
     "accounts.services",
     "reports.services",
@@ -202,12 +204,14 @@ SERVICES: dict[str, ServiceRow] = {
         ),
         OFFICE | UNIT,
     ),
-    "tasks_app.tasklist_io.tasklist_import": ServiceRow(
+    "tasks_app.tasklist.importer.tasklist_import": ServiceRow(
         lambda w, u, s: tasklist_import(actor=u, file=tasklist_xlsx(w, "", s)["file"], dry_run=True),
         OFFICE,
         scoped=False,
     ),
-    "tasks_app.tasklist_io.tasklist_export": ServiceRow(lambda w, u, s: tasklist_export(actor=u), OFFICE, scoped=False),
+    "tasks_app.tasklist.export.tasklist_export": ServiceRow(
+        lambda w, u, s: tasklist_export(actor=u), OFFICE, scoped=False
+    ),
     "indicators.services.measurement_record": ServiceRow(
         lambda w, u, s: indicator_services.measurement_record(
             actor=u, indicator=Indicator.objects.get(pk=w.side(s).indicator), period_end=last_month_end(), value=66

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from indicators.models import Indicator
 from reform.errors import NotFound, PermissionDenied
 from tasks_app.models import Policy, Task
-from tasks_app.tasklist_io import tasklist_export, tasklist_import
+from tasks_app.tasklist.export import tasklist_export
+from tasks_app.tasklist.importer import tasklist_import
 from tests.factories import Role, make_unit, make_user
 from tests.tasks_app.tasklist_helpers import (
     INDICATOR_HEADER,

@@ -14,7 +14,8 @@ from indicators.models import Indicator
 from orgs.models import OrgUnit
 from reform.errors import PermissionDenied
 from tasks_app.models import Policy, Task
-from tasks_app.tasklist_io import CellError, parse_criteria, parse_date, parse_dimensions, parse_number, tasklist_import
+from tasks_app.tasklist.cells import CellError, parse_criteria, parse_date, parse_dimensions, parse_number
+from tasks_app.tasklist.importer import tasklist_import
 from tests.factories import Role, make_task, make_user
 from tests.tasks_app.tasklist_helpers import (
     INDICATOR_HEADER,

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from reform.errors import DomainError
-from tasks_app.tasklist_io import tasklist_export
+from tasks_app.tasklist.export import tasklist_export
 
 
 class Command(BaseCommand):

@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from reform.errors import DomainError
-from tasks_app.tasklist_io import ImportReport, tasklist_import
+from tasks_app.tasklist.importer import tasklist_import
+from tasks_app.tasklist.report import ImportReport
 
 
 def _where(issue: dict[str, Any]) -> str:
