@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from django.contrib.auth.models import Group
 from django.db.models import Prefetch, QuerySet
 
+from orgs.models import OrgUnit
 from reform.roles import Role
 
 from .models import User
 
-if TYPE_CHECKING:
-    from orgs.models import OrgUnit
-
 
 def managed_units(actor: User) -> QuerySet[OrgUnit]:
     """The office manages accounts of every unit; a unit admin those of its own unit subtree."""
-    from orgs.models import OrgUnit
-
     units = OrgUnit.objects.order_by("path")
     if actor.role == Role.OFFICE:
         return units
@@ -28,8 +23,6 @@ def managed_units(actor: User) -> QuerySet[OrgUnit]:
 
 def managed_users(actor: User) -> QuerySet[User]:
     """Accounts the actor manages, with unit and role groups loaded (two queries whatever the count)."""
-    from django.contrib.auth.models import Group
-
     users = User.objects.select_related("unit").prefetch_related(Prefetch("groups", queryset=Group.objects.all()))
     if actor.role == Role.UNIT_ADMIN and actor.unit is not None:
         users = users.filter(

@@ -25,10 +25,9 @@ def seed_supervision(task_ids: list[int], *, seed: int = 11) -> dict[str, int]:
     from django.utils import timezone
 
     from accounts.models import User
-    from reform.periods import period_of
+    from reform.periods import due_date_for, period_of
     from reform.roles import Role
     from rhythm.models import MissedReport
-    from rhythm.services import due_date_for
     from tasks_app.models import Feedback, Instruction, Notice, Task
     from tests.factories import make_user
 

@@ -44,7 +44,7 @@ def drilldown_queryset(*, user: User, params: Any, today: date | None = None) ->
     if not form.is_valid():
         field, problems = next(iter(form.errors.items()))
         message = _("筛选条件 %(n)s 的取值无效：%(e)s") % {"n": field, "e": problems[0]}
-        raise ValidationError(message, fields={k: list(v) for k, v in form.errors.items()})
+        raise ValidationError(message, fields={k: [str(e) for e in v] for k, v in form.errors.items()})
     tasks = task_queryset(user=user, filters=form.task_filters(), today=today or timezone.localdate())
     return narrow(tasks, params)
 

@@ -56,7 +56,7 @@ from django.db.models import F, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import RowNumber, Substr
 from django.utils import timezone
 
-from reform.periods import Period
+from reform.periods import Period, last_missed_period
 from tasks_app import tree
 from tasks_app.models import SEVERITY, Feedback, Instruction, Notice, Rag, Task
 from tasks_app.workflow import FINAL_STATUSES, REPORTING_STATUSES
@@ -147,8 +147,6 @@ class Facts:
 
 def report_period_due(today: date) -> Period:
     """Return the latest ten-day period whose report was due before ``today`` (as the rhythm jobs count it)."""
-    from rhythm.services import last_missed_period  # one definition of "missed" for the light and the jobs
-
     return last_missed_period(today)
 
 

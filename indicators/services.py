@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from reform.periods import Period, period_of
-from reform.roles import UNIT_ROLES, Role, require_role
 from tasks_app import access
 from tasks_app.models import Attachment, Task
 from tasks_app.services import schedule_light_refresh
@@ -33,13 +32,13 @@ from trail.chain import append_many
 
 from . import events
 from .achievement import linear_expected
+from .adapters import MeasurementSource, SourceError
 from .models import Indicator, Measurement, TrajectoryPoint
 from .tabular import DEFAULT_SHEET, MeasurementRow, issue, parse_number, parse_period, read_table
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-    from .adapters import MeasurementSource
 
 FOUR_PLACES = Decimal("0.0001")
 
@@ -157,7 +156,7 @@ def trajectory_set(
     """
     if actor is not None:
         access.access_task(actor, indicator.task_id)
-        require_role(actor, {Role.OFFICE}, _("设置指标轨迹"))
+        access.SET_TRAJECTORY.check_role(actor)
     if not points:
         raise ValidationError(_("指标轨迹至少需要一个期间的目标值"), fields={"points": [_("不能为空")]})
     clean: dict[date, Decimal] = {}
@@ -248,7 +247,7 @@ def trajectory_generate(*, actor: User | None, indicator: Indicator) -> int:
     """
     if actor is not None:
         access.access_task(actor, indicator.task_id)
-        require_role(actor, {Role.OFFICE}, _("设置指标轨迹"))
+        access.SET_TRAJECTORY.check_role(actor)
     return trajectory_set(
         actor=actor, indicator=indicator, points=linear_trajectory(indicator), replace=True, mode="linear"
     )
@@ -436,8 +435,8 @@ def measurements_import(
     may pass ``name`` and ``content`` instead. All or nothing: any error saves nothing, and every
     error names its sheet, row and column. A dry run checks everything and saves nothing.
     """
-    if actor is not None and actor.role not in {Role.OFFICE, *UNIT_ROLES}:
-        raise PermissionDenied(_("您的角色无权导入指标数据"))
+    if actor is not None:
+        access.IMPORT_MEASUREMENTS.check_role(actor)
     if file is not None:
         name, content = _read_upload(file)
     if name is None or content is None:
@@ -458,10 +457,8 @@ def measurements_import(
 
 def measurements_pull(*, actor: User | None, source: MeasurementSource, dry_run: bool = False) -> dict[str, Any]:
     """Pull values from a source adapter (``indicators.adapters``) through the same checks as an upload."""
-    from .adapters import SourceError
-
     if actor is not None:
-        require_role(actor, {Role.OFFICE}, _("从外部数据源拉取指标数据"))
+        access.PULL_MEASUREMENTS.check_role(actor)
     try:
         rows = list(source.fetch())
     except SourceError as exc:

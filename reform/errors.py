@@ -8,6 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -20,9 +21,9 @@ class DomainError(Exception):
     code = "error"
     http_status = 400
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Promise, *, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
         self.fields = fields or {}
 
     def as_dict(self) -> dict[str, Any]:

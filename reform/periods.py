@@ -6,6 +6,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
+
 TENDAY_NAMES = {1: "上旬", 2: "中旬", 3: "下旬"}
 
 
@@ -57,10 +59,32 @@ def last_periods(day: date, count: int, kind: str = "tenday") -> list[Period]:
 def due_date(period_end: date) -> date:
     """When the report for the period ending ``period_end`` is due: the first configured due day
     (``TENDAY_DUE_DAYS``, by default the 1st, 11th and 21st) after the period ends."""
-    from django.conf import settings
-
     due_days = set(getattr(settings, "TENDAY_DUE_DAYS", ())) or {1, 11, 21}
     day = period_end + timedelta(days=1)
     while day.day not in due_days:
         day += timedelta(days=1)
     return day
+
+
+def due_date_for(period: Period) -> date:
+    """The first configured due day (``TENDAY_DUE_DAYS``) after the period ends: the 1st, 11th or 21st."""
+    return due_date(period.end)
+
+
+def periods_due_soon(today: date) -> list[tuple[Period, date]]:
+    """Periods that have started and whose report is due within ``TENDAY_REMIND_DAYS`` days (today included)."""
+    current = period_of(today)
+    found = []
+    for period in (current.previous(), current):
+        due = due_date_for(period)
+        if period.start <= today <= due and (due - today).days <= settings.TENDAY_REMIND_DAYS:
+            found.append((period, due))
+    return found
+
+
+def last_missed_period(today: date) -> Period:
+    """The latest ten-day period whose report due date is before today."""
+    period = period_of(today)
+    while due_date_for(period) >= today:
+        period = period.previous()
+    return period

@@ -18,8 +18,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reform.periods import Period
-from rhythm.services import due_date_for, items_owing_report
+from indicators.achievement import indicator_achievement
+from reform.periods import Period, due_date_for
+from rhythm.models import MissedReport
+from rhythm.services import items_owing_report
 from tasks_app.models import Feedback, Task
 from tasks_app.selectors import task_timeline_items
 from trail.models import TraceEntry, TraceHead
@@ -257,8 +259,6 @@ def gather_tenday(spec: Spec) -> dict[str, Any]:
         )
     reported = {r["code"] for r in reports}
     missing = []
-    from rhythm.models import MissedReport
-
     for m in (
         MissedReport.objects.filter(period_end=period.end, task__in=scope_items)
         .select_related("task__lead_unit")
@@ -397,8 +397,6 @@ def _d(value: date | datetime | None) -> str:
 
 
 def gather_dossier(spec: Spec) -> dict[str, Any]:
-    from indicators.achievement import indicator_achievement
-
     task = (
         Task.objects.select_related("domain", "lead_unit", "owner")
         .prefetch_related("cooperating_units")

@@ -14,9 +14,9 @@ from typing import Any
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
-from reform.periods import Period, period_of
+from reform.periods import Period, due_date_for, period_of
 from rhythm.models import MissedReport
-from tasks_app.models import Domain, Feedback, Instruction, Notice, Rag, Task
+from tasks_app.models import Domain, Evaluation, Feedback, Instruction, Notice, Rag, Task
 from tasks_app.selectors import unit_ranking
 from tasks_app.workflow import FINAL_STATUSES, Status
 
@@ -70,7 +70,7 @@ def lights_by_domain(scope_q: Q, as_of: date) -> list[dict[str, Any]]:
         r["domain_id"]: r
         for r in items(scope_q).values("domain_id").annotate(**_light_counts(as_of), progress=Avg("progress"))
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for domain in Domain.objects.order_by("order"):
         row = counts.get(domain.pk)
         if row is None:
@@ -95,7 +95,7 @@ TASK_ROW = ("pk", "code", "title", "lead_unit__name", "deadline", "progress", "s
 
 
 def _task_rows(qs: QuerySet[Task], as_of: date, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in qs.values(*TASK_ROW, *extra):
         r["unit"] = r.pop("lead_unit__name")
         r["status_label"] = str(Status(r["status"]).label)
@@ -143,7 +143,7 @@ def worst_indicators(scope_q: Q, limit: int = 10) -> list[dict[str, Any]]:
 def instructions(scope_q: Q, period: Period, as_of: date) -> dict[str, Any]:
     """Instructions issued in the period: each with its state, and the follow-through figures."""
     start, end = day_range(period.start, period.end)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ins in (
         Instruction.objects.filter(created_at__range=(start, end))
         .filter(task__in=Task.objects.filter(scope_q))
@@ -169,20 +169,20 @@ def instructions(scope_q: Q, period: Period, as_of: date) -> dict[str, Any]:
             }
         )
     issued = len(rows)
-    on_time = sum(r["on_time"] for r in rows)
+    punctual = sum(r["on_time"] for r in rows)
     return {
         "rows": rows,
         "issued": issued,
         "answered": sum(r["answered"] for r in rows),
-        "on_time": on_time,
+        "on_time": punctual,
         "approved": sum(r["approved"] for r in rows),
         "overdue": sum(r["overdue"] for r in rows),
-        "follow_through": rate(on_time, issued),
+        "follow_through": rate(punctual, issued),
     }
 
 
 def listed_notices(scope_q: Q, as_of: date) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n in (
         Notice.objects.filter(level=Notice.Level.LISTED, state=Notice.State.OPEN)
         .filter(task__in=Task.objects.filter(scope_q))
@@ -207,7 +207,7 @@ def listed_notices(scope_q: Q, as_of: date) -> list[dict[str, Any]]:
 def notices_in_period(scope_q: Q, period: Period) -> dict[str, Any]:
     """Notices issued in the period (the escalations), with counts per level."""
     start, end = day_range(period.start, period.end)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n in (
         Notice.objects.filter(created_at__range=(start, end))
         .filter(task__in=Task.objects.filter(scope_q))
@@ -235,8 +235,6 @@ def notices_in_period(scope_q: Q, period: Period) -> dict[str, Any]:
 
 def periods_due_between(start: date, end: date, today: date) -> list[Period]:
     """The 旬 whose ten-day report fell due in [start, end] and before today (so it is on time, late or missed)."""
-    from rhythm.services import due_date_for
-
     found = []
     period = period_of(start).previous()
     while period.start <= end:
@@ -281,7 +279,9 @@ def punctuality(scope_q: Q, start: date, end: date, today: date) -> dict[str, An
         unit = per_unit[m["task__lead_unit__name"]]
         unit["expected"] += 1
         unit["missing"] += 1
-    units = [{"name": name, **c, "rate": rate(c["on_time"], c["expected"])} for name, c in per_unit.items()]
+    units: list[dict[str, Any]] = [
+        {"name": name, **c, "rate": rate(c["on_time"], c["expected"])} for name, c in per_unit.items()
+    ]
     units.sort(key=lambda u: (u["rate"] if u["rate"] is not None else 101, u["name"]))
     totals = {k: sum(u[k] for u in units) for k in ("expected", "on_time", "late", "missing")}
     labels = [period_of(day).label for day in period_ends]
@@ -296,7 +296,7 @@ def ranking(scope_q: Q, period: Period, as_of: date, domain_id: int | None) -> d
     """
     domain = Domain.objects.filter(pk=domain_id).first() if domain_id else None
     unit_ids = set(items(scope_q).values_list("lead_unit_id", flat=True).distinct())
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "unit": r.unit_name,
             "due": r.due_count,
@@ -339,8 +339,6 @@ def newly_overdue(scope_q: Q, period: Period, as_of: date) -> list[dict[str, Any
 
 
 def evaluations_in_period(scope_q: Q, period: Period) -> list[dict[str, Any]]:
-    from tasks_app.models import Evaluation
-
     start, end = day_range(period.start, period.end)
     return [
         {

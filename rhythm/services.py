@@ -39,9 +39,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from reform import periods
 from reform.errors import DomainError
-from reform.periods import Period, period_of
+from reform.periods import Period, due_date_for, last_missed_period, period_of, periods_due_soon
 from reform.roles import Role
 from tasks_app import services
 from tasks_app.models import Feedback, Instruction, Notice, Task
@@ -73,30 +72,6 @@ def _pct(value: Decimal) -> str:
 
 
 # --- Ten-day reports ----------------------------------------------------------------------------
-
-
-def due_date_for(period: Period) -> date:
-    """The first configured due day (``TENDAY_DUE_DAYS``) after the period ends: the 1st, 11th or 21st."""
-    return periods.due_date(period.end)
-
-
-def periods_due_soon(today: date) -> list[tuple[Period, date]]:
-    """Periods that have started and whose report is due within ``TENDAY_REMIND_DAYS`` days (today included)."""
-    current = period_of(today)
-    found = []
-    for period in (current.previous(), current):
-        due = due_date_for(period)
-        if period.start <= today <= due and (due - today).days <= settings.TENDAY_REMIND_DAYS:
-            found.append((period, due))
-    return found
-
-
-def last_missed_period(today: date) -> Period:
-    """The latest ten-day period whose report due date is before today."""
-    period = period_of(today)
-    while due_date_for(period) >= today:
-        period = period.previous()
-    return period
 
 
 def items_owing_report(period: Period) -> QuerySet[Task]:
@@ -256,9 +231,8 @@ def overdue_items(today: date) -> Iterator[Overdue]:
 def _existing_keys(keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
-        found.update(
-            Notice.objects.filter(dedupe_key__in=keys[start : start + 500]).values_list("dedupe_key", flat=True)
-        )
+        rows = Notice.objects.filter(dedupe_key__in=keys[start : start + 500]).values_list("dedupe_key", flat=True)
+        found.update(key for key in rows if key is not None)
     return found
 
 

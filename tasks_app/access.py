@@ -163,6 +163,14 @@ def access_object(user: Any, model: type[M], obj_id: Any, *, for_update: bool = 
     return obj  # type: ignore[no-any-return]
 
 
+def acting_unit(user: Any) -> OrgUnit:
+    """The unit a unit user acts for; PermissionDenied for an account with none (it may not act for a unit)."""
+    unit = unit_of(user)
+    if unit is None:
+        raise PermissionDenied(_("您的账号未关联单位"))
+    return unit
+
+
 # --- A user's relation to a task -----------------------------------------------------------------
 
 
@@ -397,6 +405,9 @@ UPLOAD = Rule(
     relation=lambda user, task: user.role == Role.OFFICE or responsible(user, task),
     relation_error=gettext_lazy("只有督查室和该任务的牵头、配合单位可以上传附件"),
 )
+IMPORT_MEASUREMENTS = Rule(gettext_lazy("导入指标数据"), frozenset({Role.OFFICE, *UNIT_ROLES}))
+SET_TRAJECTORY = Rule(gettext_lazy("设置指标轨迹"), OFFICE)
+PULL_MEASUREMENTS = Rule(gettext_lazy("从外部数据源拉取指标数据"), OFFICE)
 REPORT_INDICATOR = Rule(
     gettext_lazy("填报指标"),
     frozenset({Role.OFFICE, *UNIT_ROLES}),

@@ -27,9 +27,14 @@ SYSTEM_ACTOR = "系统"
 class Actor(Protocol):
     """Who acted: an account (the trace keeps its id and the name it had then)."""
 
-    pk: Any
-    is_authenticated: bool
-    display_name: str
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    @property
+    def display_name(self) -> str: ...
 
 
 def _default(value: Any) -> Any:
@@ -116,7 +121,7 @@ def append(
     with transaction.atomic(savepoint=False):
         seq, prev_hash = _claim_seqs(1)
         created_at = timezone.now()
-        fields = {
+        fields: dict[str, Any] = {
             "seq": seq,
             "created_at": created_at,
             "actor_id": actor_id(actor),

@@ -14,6 +14,7 @@ from orgs.models import OrgUnit
 from reform.api import ApiView, ErrorSerializer, responses, validated
 from tasks_app.models import Notification
 
+from ..auth import authenticate_or_lockout
 from . import serializers as s
 
 
@@ -43,8 +44,6 @@ class TokenView(ApiView):
         tags=["账号"],
     )
     def post(self, request: Request) -> Response:
-        from accounts.auth import authenticate_or_lockout
-
         data = validated(s.TokenInputSerializer, request.data)
         user = authenticate_or_lockout(request, data["username"], data["password"])  # 400 / 403 / 429
         token, _created = Token.objects.get_or_create(user=user)

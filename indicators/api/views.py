@@ -14,15 +14,15 @@ from rest_framework.response import Response
 
 from reform.api import ApiView, ErrorSerializer, responses, validated
 from reform.errors import NotFound, ValidationError
-from reform.roles import UNIT_ROLES, Role, require_role
+from tasks_app import access
 from tasks_app.access import access_task, visible_tasks
 from tasks_app.models import Attachment
 from tasks_app.selectors.api import task_indicators
 
 from ..models import Indicator, Measurement
+from ..services import measurement_record, measurements_import
 from . import serializers as s
 
-REPORTERS = frozenset({Role.OFFICE, *UNIT_ROLES})
 TASK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="任务 id")
 INDICATOR_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="指标 id")
 
@@ -75,10 +75,8 @@ class MeasurementsView(ApiView):
         tags=["指标"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        from ..services import measurement_record
-
         indicator = visible_indicator(request.user, pk)
-        require_role(request.user, REPORTERS, _("填报指标"))
+        access.REPORT_INDICATOR.check_role(request.user)
         data = validated(s.MeasurementInputSerializer, request.data)
         attachment = None
         if data["attachment"] is not None:
@@ -115,9 +113,7 @@ class MeasurementImportView(ApiView):
         tags=["指标"],
     )
     def post(self, request: Request) -> Response:
-        from ..services import measurements_import
-
-        require_role(request.user, REPORTERS, _("导入指标数据"))
+        access.IMPORT_MEASUREMENTS.check_role(request.user)
         data = validated(s.MeasurementImportInputSerializer, request.data)
         report = measurements_import(actor=request.user, file=data["file"], dry_run=data["dry_run"])  # type: ignore[arg-type]
         if report["errors"]:

@@ -129,7 +129,7 @@ def filter_tasks(qs: QuerySet[Task], f: TaskFilters, *, today: date | None = Non
     if f.subtree:
         qs = qs.filter(Q(code=f.subtree) | Q(code__startswith=f.subtree + "."))
     if f.parent:
-        qs = qs.filter(parent_id=f.parent)
+        qs = qs.filter(parent__code=f.parent)
     if f.dimension in ("governance", "service"):
         qs = qs.filter(**{f"is_{f.dimension}": True})
     if f.leaf:

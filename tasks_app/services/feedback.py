@@ -66,7 +66,7 @@ def feedback_submit(
     with transaction.atomic():
         task = access.access_task(actor, task.pk, for_update=True)
         rule.check(actor, task)
-        unit = actor.unit
+        unit = access.acting_unit(actor)
         is_lead = access.leads(actor, task)
         measured: dict[str, str] = {}
         if indicator_values:
