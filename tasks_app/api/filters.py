@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from orgs.models import OrgUnit
+from reform.api import parse_bool
 from reform.errors import ValidationError
 
 from .. import tree
@@ -50,8 +51,8 @@ class TaskFilter(django_filters.FilterSet):
     )
     rag = django_filters.MultipleChoiceFilter(choices=Rag.choices, help_text=gettext_lazy("红黄绿灯，可重复传多个"))
     dimension = django_filters.ChoiceFilter(choices=DIMENSIONS, help_text=gettext_lazy("维度：治理或服务"))
-    overdue = django_filters.BooleanFilter(
-        help_text=gettext_lazy("true：已过完成时限且未办结、未撤销；false：其余任务")
+    overdue = django_filters.CharFilter(
+        help_text=gettext_lazy("true：已过完成时限且未办结、未撤销；false：其余任务（只接受 true/false/1/0）")
     )
     deadline_after = django_filters.DateFilter(help_text=gettext_lazy("完成时限不早于该日（含）"))
     deadline_before = django_filters.DateFilter(help_text=gettext_lazy("完成时限不晚于该日（含）"))
@@ -82,7 +83,7 @@ class TaskFilter(django_filters.FilterSet):
             lights=tuple(data.get("rag") or ()),
             domain=domain.code if domain else "",
             unit=unit,
-            overdue=data.get("overdue"),
+            overdue=parse_bool(data["overdue"], "overdue") if data.get("overdue") else None,
             deadline_after=data.get("deadline_after"),
             deadline_before=data.get("deadline_before"),
             text=(data.get("q") or "").strip(),
