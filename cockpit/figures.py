@@ -77,8 +77,8 @@ def state_figures(f: CockpitFilters, units: dict[int, UnitRow], today: date, dom
     items = [c for c in mine if c[2]]
     tasks_total = sum(c[6] for c in mine)
     item_total = sum(c[6] for c in items)
-    by_status = defaultdict(int)
-    by_rag = defaultdict(int)
+    by_status: defaultdict[str, int] = defaultdict(int)
+    by_rag: defaultdict[str, int] = defaultdict(int)
     on_time = 0
     domain_rag: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     dims: dict[str, dict[str, int]] = {"governance": defaultdict(int), "service": defaultdict(int)}
@@ -210,7 +210,7 @@ def trend_figures(f: CockpitFilters, today: date, live_red: int) -> dict[str, An
         .annotate(total=Sum("closed"))
         .order_by()
     )
-    closed_by = defaultdict(int)
+    closed_by: defaultdict[date, int] = defaultdict(int)
     for end, total in closures:
         closed_by[period_of(end, f.period.kind).end] += total
     snapshots = (
@@ -261,13 +261,13 @@ def indicator_figures(f: CockpitFilters, domains: list[Domain]) -> dict[str, Any
         buckets[bucket] += n
         bucket_tasks[bucket] += tasks
         if bucket != IndicatorFact.Bucket.UNMEASURED:
-            d = per_domain[domain_id]
-            d["measured"] += n
-            d["reached"] += reached or 0
+            sums = per_domain[domain_id]
+            sums["measured"] += n
+            sums["reached"] += reached or 0
             if bucket != IndicatorFact.Bucket.UNPLANNED:
-                d["compared"] += planned_n
-                d["reached_compared"] += reached or 0
-                d["planned"] += planned or 0
+                sums["compared"] += planned_n
+                sums["reached_compared"] += reached or 0
+                sums["planned"] += planned or 0
     total = sum(buckets.values())
     by_domain = []
     for d in domains:
@@ -285,13 +285,14 @@ def indicator_figures(f: CockpitFilters, domains: list[Domain]) -> dict[str, Any
                 "url": drill(f, indicator="measured", domain=d.code),
             }
         )
-    worst_rows = list(
-        facts.filter(gap__isnull=False, gap__gt=0)
+    worst_rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in facts.filter(gap__isnull=False, gap__gt=0)
         .order_by("-gap", "indicator_id")
         .values("indicator_id", "task_id", "gap", "achievement", "expected", "actual", "planned", "period_end")[
             :WORST_INDICATORS
         ]
-    )
+    ]
 
     meta = {
         i.pk: i
