@@ -35,12 +35,24 @@ class UserCreateForm(forms.Form):
         label=gettext_lazy("所属单位"), queryset=None, required=False, empty_label=gettext_lazy("（无，仅市级角色）")
     )
     role = forms.ChoiceField(label=gettext_lazy("角色"))
+    scope = forms.ModelChoiceField(
+        label=gettext_lazy("管辖范围"),
+        queryset=None,
+        required=False,
+        empty_label=gettext_lazy("（全部单位，市级）"),
+        help_text=gettext_lazy("领导、督查室和审计员：所管辖的单位及其下级单位；单位角色不填"),
+    )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         unit_field = self.fields["unit"]
         assert isinstance(unit_field, forms.ModelChoiceField)
         unit_field.queryset = selectors.managed_units(actor)
+        scope_field = self.fields["scope"]
+        assert isinstance(scope_field, forms.ModelChoiceField)
+        scope_field.queryset = selectors.managed_units(actor)
+        if not actor.governs_all:
+            scope_field.empty_label = gettext_lazy("（与本辖区相同）")
         role_field = self.fields["role"]
         assert isinstance(role_field, forms.ChoiceField)
         if actor.role == Role.UNIT_ADMIN:
@@ -48,6 +60,7 @@ class UserCreateForm(forms.Form):
             unit_field.empty_label = None
             role_field.choices = [(r.value, r.label) for r in Role if r in UNIT_ROLES]
             role_field.initial = Role.UNIT_HANDLER
+            del self.fields["scope"]
         else:
             role_field.choices = [(r.value, r.label) for r in Role]
             role_field.initial = Role.UNIT_HANDLER

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from orgs.models import OrgUnit
 from reform.roles import Role
@@ -12,22 +12,33 @@ from .models import User
 
 
 def managed_units(actor: User) -> QuerySet[OrgUnit]:
-    """The office manages accounts of every unit; a unit admin those of its own unit subtree."""
+    """The city office manages accounts of every unit; a district office those of its district's subtree,
+    a unit admin those of its own unit subtree."""
     units = OrgUnit.objects.order_by("path")
-    if actor.role == Role.OFFICE:
+    if actor.role == Role.OFFICE and actor.governs_all:
         return units
-    if actor.role == Role.UNIT_ADMIN and actor.unit is not None:
-        return units.filter(path__startswith=actor.unit.path)
+    jurisdiction = actor.jurisdiction
+    if actor.role in (Role.OFFICE, Role.UNIT_ADMIN) and jurisdiction is not None:
+        return units.filter(path__startswith=jurisdiction.path)
     return units.none()
 
 
 def managed_users(actor: User) -> QuerySet[User]:
     """Accounts the actor manages, with unit and role groups loaded (two queries whatever the count)."""
-    users = User.objects.select_related("unit").prefetch_related(Prefetch("groups", queryset=Group.objects.all()))
-    if actor.role == Role.UNIT_ADMIN and actor.unit is not None:
+    users = User.objects.select_related("unit", "scope").prefetch_related(
+        Prefetch("groups", queryset=Group.objects.all())
+    )
+    jurisdiction = actor.jurisdiction
+    if actor.role == Role.UNIT_ADMIN and jurisdiction is not None:
         users = users.filter(
-            unit__path__startswith=actor.unit.path, groups__name__in=[Role.UNIT_ADMIN, Role.UNIT_HANDLER]
+            unit__path__startswith=jurisdiction.path, groups__name__in=[Role.UNIT_ADMIN, Role.UNIT_HANDLER]
         )
-    elif actor.role != Role.OFFICE:
+    elif actor.role == Role.OFFICE and not actor.governs_all and jurisdiction is not None:
+        # A district office: the unit accounts of its subtree and the accounts scoped within it.
+        users = users.filter(
+            Q(unit__path__startswith=jurisdiction.path, groups__name__in=[Role.UNIT_ADMIN, Role.UNIT_HANDLER])
+            | Q(scope__path__startswith=jurisdiction.path)
+        ).distinct()
+    elif not (actor.role == Role.OFFICE and actor.governs_all):
         return users.none()
     return users.order_by("unit__path", "username")

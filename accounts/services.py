@@ -23,13 +23,26 @@ from reform.errors import NotFound, PermissionDenied, ValidationError
 from reform.roles import UNIT_ROLES, Role, require_role
 
 from . import events
-from .models import User
+from .models import SCOPED_ROLES, User
 
 USER_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
 
 
 def _in_subtree(actor: User, unit: OrgUnit | None) -> bool:
-    return unit is not None and actor.unit is not None and unit.path.startswith(actor.unit.path)
+    """Whether ``unit`` lies in what the account manager governs (the city office governs everything)."""
+    if actor.governs_all:
+        return True
+    jurisdiction = actor.jurisdiction
+    return unit is not None and jurisdiction is not None and jurisdiction.contains(unit)
+
+
+def _managed(actor: User, target: User) -> bool:
+    """Whether ``target`` is an account ``actor`` manages (the same rule as the account list)."""
+    if actor.governs_all:
+        return True
+    if target.role in SCOPED_ROLES:
+        return target.scope is not None and _in_subtree(actor, target.scope)
+    return _in_subtree(actor, target.unit)
 
 
 def _password_errors(password: str, user: User) -> list[str]:
@@ -68,14 +81,25 @@ def user_create(
     unit: OrgUnit | None,
     role: str,
     one_time_password: str,
+    scope: OrgUnit | None = None,
 ) -> User:
-    """Create an account with a one-time password that must be changed at first login."""
+    """Create an account with a one-time password that must be changed at first login.
+
+    A leader's, office's or auditor's ``scope`` is the unit subtree the role covers (None: every unit,
+    which only the city office may grant); a district office creates accounts within its district.
+    """
     require_role(actor, USER_MANAGERS, _("创建用户"))
-    if actor.role == Role.UNIT_ADMIN:
-        if unit is not None and not _in_subtree(actor, unit):
-            raise NotFound(_("单位不存在或不在您的管理范围内"))
-        if role not in UNIT_ROLES:
-            raise PermissionDenied(_("单位管理员只能创建单位管理员或单位经办人账号"))
+    if unit is not None and not _in_subtree(actor, unit):
+        raise NotFound(_("单位不存在或不在您的管理范围内"))
+    if actor.role == Role.UNIT_ADMIN and role not in UNIT_ROLES:
+        raise PermissionDenied(_("单位管理员只能创建单位管理员或单位经办人账号"))
+    if role in SCOPED_ROLES and not actor.governs_all:
+        if scope is None:
+            scope = actor.jurisdiction  # a district office's accounts cover at most its district
+        elif not _in_subtree(actor, scope):
+            raise NotFound(_("管辖范围不在您的管理范围内"))
+    if role not in SCOPED_ROLES:
+        scope = None
 
     username = (username or "").strip()
     full_name = (full_name or "").strip()
@@ -100,7 +124,7 @@ def user_create(
         errors["role"] = [_("角色无效")]
     elif role in UNIT_ROLES and unit is None:
         errors["unit"] = [_("单位账号必须指定所属单位")]
-    user = User(username=username, full_name=full_name, unit=unit, must_change_password=True)
+    user = User(username=username, full_name=full_name, unit=unit, scope=scope, must_change_password=True)
     if password_errors := _password_errors(one_time_password, user):
         errors["one_time_password"] = password_errors
     _raise_if(errors)
@@ -119,6 +143,7 @@ def user_create(
                     "role": role,
                     "unit": unit.name if unit is not None else "",
                     "unit_id": unit.pk if unit is not None else None,
+                    **({"scope": scope.name} if scope is not None else {}),
                 },
             )
     except IntegrityError as exc:  # a concurrent create of the same username
@@ -132,7 +157,7 @@ def user_reset_password(*, actor: User, user: User, one_time_password: str) -> U
     require_role(actor, USER_MANAGERS, _("重置密码"))
     with transaction.atomic():
         target = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
-        if target is None or (actor.role == Role.UNIT_ADMIN and not _in_subtree(actor, target.unit)):
+        if target is None or not _managed(actor, target):
             raise NotFound(_("用户不存在或不在您的管理范围内"))
         if actor.role == Role.UNIT_ADMIN and target.role not in UNIT_ROLES:
             raise PermissionDenied(_("单位管理员只能重置单位账号的密码"))

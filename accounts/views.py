@@ -76,6 +76,7 @@ def users_page(request: HttpRequest) -> HttpResponse:
                 full_name=form.cleaned_data["full_name"],
                 unit=form.cleaned_data["unit"],
                 role=form.cleaned_data["role"],
+                scope=form.cleaned_data.get("scope"),
                 one_time_password=password,
             )
         except DomainValidationError as exc:

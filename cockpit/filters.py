@@ -96,7 +96,7 @@ def parse_period(value: str, today: date) -> Period:
 def require_cockpit_access(user: User) -> None:
     if not user.is_authenticated or not (user.is_superuser or user.role in COCKPIT_ROLES):
         raise PermissionDenied(_("您的角色无权查看驾驶舱，请在任务清单中办理本单位事项"))
-    if not sees_everything(user) and user.unit is None:
+    if not sees_everything(user) and user.jurisdiction is None:
         raise PermissionDenied(_("您的账号未关联单位，无权查看驾驶舱"))
 
 
@@ -106,7 +106,7 @@ def actions_for(user: Any) -> dict[str, bool]:
 
 
 def parse_filters(user: User, params: Any, today: date | None = None) -> CockpitFilters:
-    """Read domain, unit and period from the query string; a unit admin is kept within the unit's subtree."""
+    """Read domain, unit and period from the query string; an account with a jurisdiction stays within it."""
     require_cockpit_access(user)
     today = today or timezone.localdate()
     domain = None
@@ -123,7 +123,7 @@ def parse_filters(user: User, params: Any, today: date | None = None) -> Cockpit
         if unit is None:
             raise NotFound(_("单位不存在或无权访问"))
     if not sees_everything(user):
-        own = user.unit
+        own = user.jurisdiction  # a district's leaders and office, or a unit admin: their own subtree
         assert own is not None  # require_cockpit_access
         if unit is None:
             unit = own

@@ -57,17 +57,20 @@ def reports_visible_to(user: User) -> QuerySet[Report]:
     qs = Report.objects.select_related("created_by")
     if not user.is_authenticated:
         return qs.none()
-    if user.role in READ_ALL_ROLES:
+    if user.governs_all:
         return qs
-    if user.role == Role.UNIT_ADMIN and user.unit is not None:
-        return qs.filter(~Q(unit_path=""), unit_path__startswith=user.unit.path)
+    jurisdiction = user.jurisdiction if user.role in READ_ALL_ROLES or user.role == Role.UNIT_ADMIN else None
+    if jurisdiction is not None:
+        return qs.filter(~Q(unit_path=""), unit_path__startswith=jurisdiction.path)
     return qs.none()
 
 
 def may_use_reports(user: User) -> bool:
-    return user.is_authenticated and (
-        user.role in READ_ALL_ROLES or (user.role == Role.UNIT_ADMIN and user.unit is not None)
-    )
+    if not user.is_authenticated:
+        return False
+    if user.role in READ_ALL_ROLES:
+        return user.governs_all or user.jurisdiction is not None
+    return user.role == Role.UNIT_ADMIN and user.unit is not None
 
 
 def get_visible_report(user: User, report_id: int) -> Report:
@@ -78,12 +81,15 @@ def get_visible_report(user: User, report_id: int) -> Report:
 
 
 def _check_scope(actor: User, scope: Scope) -> None:
-    if actor.role in REQUEST_ALL_ROLES:
+    if actor.role in REQUEST_ALL_ROLES and actor.governs_all:
         return
-    if actor.role == Role.UNIT_ADMIN and actor.unit is not None:
-        if scope.unit_path and scope.unit_path.startswith(actor.unit.path):
+    jurisdiction = actor.jurisdiction
+    if actor.role in (*REQUEST_ALL_ROLES, Role.UNIT_ADMIN) and jurisdiction is not None:
+        if scope.unit_path and scope.unit_path.startswith(jurisdiction.path):
             return
-        raise PermissionDenied(_("单位管理员只能生成本单位及下属单位范围的报告"))
+        if actor.role == Role.UNIT_ADMIN:
+            raise PermissionDenied(_("单位管理员只能生成本单位及下属单位范围的报告"))
+        raise PermissionDenied(_("只能生成本辖区（%(unit)s）范围的报告") % {"unit": jurisdiction.name})
     raise PermissionDenied(_("您的角色无权生成报告"))
 
 

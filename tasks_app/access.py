@@ -4,9 +4,11 @@ Two questions, answered the same way everywhere (services, pages, API, admin, co
 
 - **May the user see it?** ``visible_tasks`` scopes any task query in one SQL query;
   ``access_task`` / ``access_object`` return one object or raise ``NotFound``, the same answer a
-  missing object gets (Zulip's ``access_*`` helpers). The supervision office, leaders and auditors see
-  every task; a unit user sees the tasks its unit subtree leads or cooperates on, plus per-task
-  grants (``tasks_app.sharing``).
+  missing object gets (Zulip's ``access_*`` helpers). A role is held over a unit scope: the city's
+  office, leaders and auditors (no scope) see every task; those of a district see the tasks whose lead
+  or cooperating unit lies in the district's subtree; a unit user sees the tasks its unit subtree leads
+  or cooperates on. Everyone also sees the tasks they created, those whose 分管领导 they are, and
+  per-task grants (``services.sharing``). Outside that, everything is 404.
 - **May the user do this now?** Each use case has one :class:`Rule`: the roles that may ever do it
   (403), the user's relation to the object it needs (lead unit, responsible unit, target unit: 403)
   and the states it can happen in (409). ``rule.allows(user, obj)`` is the predicate the pages and the
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=Model)
 
-GLOBAL_READ_ROLES = frozenset({Role.LEADER, Role.OFFICE, Role.AUDITOR})
 VIEW_TASK_PERM = "tasks_app.view_task"
 NOT_FOUND = gettext_lazy("任务不存在或无权访问")
 OBJECT_NOT_FOUND = gettext_lazy("对象不存在或无权访问")
@@ -48,7 +49,8 @@ OBJECT_NOT_FOUND = gettext_lazy("对象不存在或无权访问")
 
 
 def sees_everything(user: Any) -> bool:
-    return bool(user.is_authenticated) and (user.is_superuser or user.role in GLOBAL_READ_ROLES)
+    """Superusers, and leaders, offices and auditors without a scope (the city's)."""
+    return bool(user.is_authenticated) and bool(user.governs_all)
 
 
 def unit_of(user: Any) -> OrgUnit | None:
@@ -77,10 +79,15 @@ def granted_q(user: Any, prefix: str = "") -> Q:
 
 
 def scope_q(user: Any, prefix: str = "") -> Q:
-    """The tasks (at ``prefix``) a user without a global role may see: their unit subtree's, and grants."""
-    unit = user.unit
+    """The tasks (at ``prefix``) a user who does not govern everything may see.
+
+    Those of their jurisdiction (scope or unit) subtree, those they created, those whose 分管领导 they
+    are, and per-task grants.
+    """
+    unit = user.jurisdiction
     scope = responsible_q(unit, prefix) if unit is not None else Q(pk__in=[])
-    return scope | granted_q(user, prefix)
+    own = Q(**{f"{prefix}created_by_id": user.pk}) | Q(**{f"{prefix}leader_in_charge_id": user.pk})
+    return scope | own | granted_q(user, prefix)
 
 
 def visible_tasks(user: Any, queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
@@ -111,7 +118,7 @@ def access_task(user: Any, task_id: Any, *, for_update: bool = False, queryset: 
     task = Task.objects.select_for_update(of=("self",)).select_related("lead_unit").filter(pk=pk).first()
     if task is None or not user.is_authenticated:
         raise NotFound(NOT_FOUND)
-    if sees_everything(user) or leads(user, task):
+    if sees_everything(user) or leads(user, task) or in_jurisdiction(user, task.lead_unit):
         return task
     if not visible_tasks(user).filter(pk=pk).exists():
         raise NotFound(NOT_FOUND)
@@ -172,6 +179,14 @@ def acting_unit(user: Any) -> OrgUnit:
 
 
 # --- A user's relation to a task -----------------------------------------------------------------
+
+
+def in_jurisdiction(user: Any, unit: OrgUnit | None) -> bool:
+    """Whether ``unit`` lies within the account's jurisdiction (everything for ``governs_all`` accounts)."""
+    if sees_everything(user):
+        return True
+    jurisdiction = user.jurisdiction
+    return jurisdiction is not None and jurisdiction.contains(unit)
 
 
 def leads(user: Any, task: Task) -> bool:

@@ -108,8 +108,27 @@ class Task(TaskWorkflow):
         on_delete=models.SET_NULL,
         related_name="owned_tasks",
     )
+    leader_in_charge = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("分管领导"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_tasks_in_charge",
+        help_text=_("督办和升级提醒发给分管领导；分管领导可查看并督办该任务"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_tasks",
+        editable=False,
+    )
     start_date = models.DateField(_("开始日期"), null=True, blank=True)
     deadline = models.DateField(_("完成时限"), null=True, blank=True, help_text=_("为空表示持续推进"))
+    assigned_at = models.DateTimeField(_("交办时间"), null=True, blank=True, editable=False)
     weight = models.DecimalField(_("权重"), max_digits=8, decimal_places=2, default=Decimal("1"))
     progress = models.DecimalField(
         _("进度(%)"),

@@ -104,7 +104,12 @@ class InstructionLifecycle(FSMModelMixin, models.Model):
     """批示: issued → answered → approved, or back (returned → answered again)."""
 
     state = FSMField(
-        _("状态"), default=InstructionState.ISSUED, choices=InstructionState.choices, protected=True, db_index=True
+        _("状态"),
+        default=InstructionState.ISSUED,
+        choices=InstructionState.choices,
+        max_length=16,
+        protected=True,
+        db_index=True,
     )
 
     class Meta:
@@ -133,7 +138,9 @@ class NoticeState(models.TextChoices):
 class NoticeLifecycle(FSMModelMixin, models.Model):
     """督办: open until the office lifts it (销号)."""
 
-    state = FSMField(_("状态"), default=NoticeState.OPEN, choices=NoticeState.choices, protected=True, db_index=True)
+    state = FSMField(
+        _("状态"), default=NoticeState.OPEN, choices=NoticeState.choices, max_length=16, protected=True, db_index=True
+    )
 
     class Meta:
         abstract = True
@@ -152,7 +159,9 @@ class ProblemState(models.TextChoices):
 class ProblemLifecycle(FSMModelMixin, models.Model):
     """问题反馈: answered (any number of times) until resolved."""
 
-    state = FSMField(_("状态"), default=ProblemState.OPEN, choices=ProblemState.choices, protected=True, db_index=True)
+    state = FSMField(
+        _("状态"), default=ProblemState.OPEN, choices=ProblemState.choices, max_length=16, protected=True, db_index=True
+    )
 
     class Meta:
         abstract = True
@@ -175,7 +184,12 @@ class CorrectionLifecycle(FSMModelMixin, models.Model):
     """整改: open until the unit's next completion report answers it."""
 
     state = FSMField(
-        _("状态"), default=CorrectionState.OPEN, choices=CorrectionState.choices, protected=True, db_index=True
+        _("状态"),
+        default=CorrectionState.OPEN,
+        choices=CorrectionState.choices,
+        max_length=16,
+        protected=True,
+        db_index=True,
     )
 
     class Meta:
@@ -196,7 +210,12 @@ class ExtensionLifecycle(FSMModelMixin, models.Model):
     """延期申请: pending until the office approves (the deadline moves) or rejects it."""
 
     state = FSMField(
-        _("状态"), default=ExtensionState.PENDING, choices=ExtensionState.choices, protected=True, db_index=True
+        _("状态"),
+        default=ExtensionState.PENDING,
+        choices=ExtensionState.choices,
+        max_length=16,
+        protected=True,
+        db_index=True,
     )
 
     class Meta:

@@ -99,8 +99,14 @@ def task_assign(*, actor: User, task: Task, comment: str = "", expected_status: 
     with transaction.atomic():
         task, from_state = _transition(actor=actor, task=task, rule=access.ASSIGN, expected_status=expected_status)
         payload = {"lead_unit": task.lead_unit.name, "comment": comment.strip()}
+        task.assigned_at = timezone.now()
         return _finish_transition(
-            actor=actor, task=task, event=events.TASK_ASSIGNED, from_state=from_state, payload=payload, fields=[]
+            actor=actor,
+            task=task,
+            event=events.TASK_ASSIGNED,
+            from_state=from_state,
+            payload=payload,
+            fields=["assigned_at"],
         )
 
 

@@ -79,6 +79,9 @@ def task_create(
     """Create a task under the parent its code names (``2.3.1`` goes under ``2.3``)."""
     if actor is not None:
         access.CREATE_TASK.check_role(actor)
+        if not access.in_jurisdiction(actor, lead_unit):
+            message = _("牵头单位“%(u)s”不在您的管辖范围内") % {"u": lead_unit.name}
+            raise ValidationError(message, fields={"lead_unit": [message]})
     code = tree.normalise_code(code)
     errors: dict[str, list[str]] = {}
     if message := tree.code_error(code):
@@ -115,6 +118,7 @@ def task_create(
             start_date=start_date,
             deadline=deadline,
             weight=Decimal(str(weight)),
+            created_by=actor if actor is not None and actor.is_authenticated else None,
         )
         try:
             task.save()
