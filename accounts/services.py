@@ -40,7 +40,8 @@ def _managed(actor: User, target: User) -> bool:
     """Whether ``target`` is an account ``actor`` manages (the same rule as the account list)."""
     if actor.governs_all:
         return True
-    if target.role in SCOPED_ROLES:
+    if actor.role != Role.UNIT_ADMIN and target.role in SCOPED_ROLES:
+        # A district office: the accounts scoped within its district (a unit admin: unit accounts only).
         return target.scope is not None and _in_subtree(actor, target.scope)
     return _in_subtree(actor, target.unit)
 
