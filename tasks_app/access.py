@@ -22,8 +22,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.conf import settings
 from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
@@ -32,6 +34,7 @@ from guardian.models import UserObjectPermission
 from orgs.models import OrgUnit
 from reform.errors import InvalidTransition, NotFound, PermissionDenied
 from reform.roles import UNIT_ROLES, Role, has_role
+from reform.workdays import add_working_days
 
 from .models import ExtensionRequest, Instruction, Task
 from .workflow import FINAL_STATUSES, Status
@@ -243,6 +246,8 @@ class Rule:
     transition: str = ""
     state: StateTest | None = None
     state_error: Any = ""
+    # Further conditions on the object, each refused with its own message (409), e.g. a time limit.
+    conditions: tuple[tuple[StateTest, Any], ...] = ()
 
     def role_allows(self, user: Any) -> bool:
         return has_role(user, self.roles)
@@ -258,7 +263,12 @@ class Rule:
 
     def allows(self, user: Any, obj: Any) -> bool:
         """May ``user`` do this to ``obj`` now? (the predicate behind every button and ``allowed_transitions``)"""
-        return self.role_allows(user) and self.relation_allows(user, obj) and self.state_allows(obj)
+        return (
+            self.role_allows(user)
+            and self.relation_allows(user, obj)
+            and self.state_allows(obj)
+            and all(test(obj) for test, _message in self.conditions)
+        )
 
     def check_role(self, user: Any) -> None:
         if not self.role_allows(user):
@@ -271,6 +281,9 @@ class Rule:
     def check_state(self, obj: Any) -> None:
         if not self.state_allows(obj, guards=False):
             raise InvalidTransition(self.state_message(obj))
+        for test, message in self.conditions:
+            if not test(obj):
+                raise InvalidTransition(str(message))
 
     def check(self, user: Any, obj: Any) -> None:
         """Raise the refusal a user gets: 403 for the role or the relation, 409 for the state."""
@@ -301,9 +314,12 @@ ONLY_LEAD = gettext_lazy("只有牵头单位可以%(action)s")
 ONLY_RESPONSIBLE = gettext_lazy("只有牵头或配合单位可以%(action)s")
 TASK_STATE = gettext_lazy("任务当前状态为“%(state)s”，不能%(action)s")
 NOT_FINAL = [s.value for s in Status if s not in FINAL_STATUSES]
-# A task is being worked on (feedback, problems, extensions) once handed over and until it is final.
-STARTED = [s for s in NOT_FINAL if s != Status.DRAFT]
-OPEN_FOR_FEEDBACK = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CORRECTING, Status.UNDER_REVIEW})
+# A task is being worked on (feedback, problems, extensions) once handed over and until it is final,
+# unless the unit returned it as not its own.
+STARTED = [s for s in NOT_FINAL if s not in (Status.DRAFT, Status.RETURNED)]
+OPEN_FOR_FEEDBACK = frozenset(
+    {Status.ASSIGNED, Status.IN_PROGRESS, Status.UNIT_REVIEW, Status.CORRECTING, Status.UNDER_REVIEW}
+)
 
 
 def _transition(name: str, label: Any, roles: frozenset[str], *, unit_leads: bool = False) -> Rule:
@@ -317,10 +333,42 @@ def _transition(name: str, label: Any, roles: frozenset[str], *, unit_leads: boo
     )
 
 
+def within_return_period(task: Task) -> bool:
+    """A unit may return a task within ``TASK_RETURN_WORKING_DAYS`` working days of its assignment."""
+    if task.assigned_at is None:
+        return True
+    last_day = add_working_days(timezone.localdate(task.assigned_at), settings.TASK_RETURN_WORKING_DAYS)
+    return timezone.localdate() <= last_day
+
+
 # The closed loop (workflow transitions). Unit roles act only on tasks their unit leads.
 ASSIGN = _transition("assign", gettext_lazy("交办"), OFFICE)
 ACCEPT = _transition("accept", gettext_lazy("签收"), UNIT_ROLES, unit_leads=True)
+DECLINE = Rule(
+    gettext_lazy("退回"),
+    UNIT_ROLES,
+    relation=leads,
+    relation_error=ONLY_LEAD,
+    transition="decline",
+    state_error=TASK_STATE,
+    conditions=(
+        (
+            within_return_period,
+            gettext_lazy("已超过退回期限：任务交办后的规定工作日内才能退回，如有异议请与督查室联系"),
+        ),
+    ),
+)
+REASSIGN = _transition("reassign", gettext_lazy("改派"), OFFICE)
 SUBMIT_COMPLETION = _transition("submit_completion", gettext_lazy("报送办结"), UNIT_ROLES, unit_leads=True)
+UNIT_SIGNOFF = Rule(
+    gettext_lazy("审核本单位的办结报送"),
+    frozenset({Role.UNIT_ADMIN}),
+    role_error=gettext_lazy("只有单位负责人（单位管理员）可以%(action)s"),
+    relation=leads,
+    relation_error=ONLY_LEAD,
+    transition="unit_signoff",
+    state_error=TASK_STATE,
+)
 REQUEST_CORRECTION = _transition("request_correction", gettext_lazy("退回整改"), OFFICE)
 APPROVE = _transition("approve", gettext_lazy("审核通过"), OFFICE)
 EVALUATE = _transition("evaluate", gettext_lazy("评价"), OFFICE)
@@ -328,7 +376,19 @@ REOPEN = _transition("reopen", gettext_lazy("重新打开"), OFFICE_OR_LEADER)
 CANCEL = _transition("cancel", gettext_lazy("撤销"), OFFICE_OR_LEADER)
 TRANSITION_RULES = {
     rule.transition: rule
-    for rule in (ASSIGN, ACCEPT, SUBMIT_COMPLETION, REQUEST_CORRECTION, APPROVE, EVALUATE, REOPEN, CANCEL)
+    for rule in (
+        ASSIGN,
+        ACCEPT,
+        DECLINE,
+        REASSIGN,
+        SUBMIT_COMPLETION,
+        UNIT_SIGNOFF,
+        REQUEST_CORRECTION,
+        APPROVE,
+        EVALUATE,
+        REOPEN,
+        CANCEL,
+    )
 }
 
 

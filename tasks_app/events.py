@@ -29,6 +29,34 @@ TASKLIST_IMPORTED = EventType("task.import", _("导入任务清单"))
 
 TASK_ASSIGNED = EventType("task.assign", _("交办"), states=TASK_STATES, audience=LEAD, title="新交办任务：{task}")
 TASK_ACCEPTED = EventType("task.accept", _("签收"), states=TASK_STATES, audience=OFFICE, title="任务已签收：{task}")
+TASK_DECLINED = EventType(
+    "task.decline", _("退回"), states=TASK_STATES, audience=OFFICE, title="任务被单位退回：{task}"
+)
+TASK_REASSIGNED = EventType("task.reassign", _("改派"), states=TASK_STATES, audience=LEAD, title="改派任务：{task}")
+TASK_HANDED_DOWN = EventType(
+    "task.hand_down", _("下发"), states=TASK_STATES, audience=LEAD, title="收到下发的任务：{task}"
+)
+TASK_SUBMITTED_FOR_SIGNOFF = EventType(
+    "task.submit_for_signoff",
+    _("报送办结（待单位负责人审核）"),
+    states=TASK_STATES,
+    audience=Audience.LEAD_UNIT_ADMINS,
+    title="本单位报送办结待您审核：{task}",
+)
+TASK_SIGNED_OFF = EventType(
+    "task.signoff",
+    _("单位负责人审核通过"),
+    states=TASK_STATES,
+    audience=OFFICE,
+    title="任务报送办结待审核：{task}",
+)
+TASK_SIGNOFF_RETURNED = EventType(
+    "task.signoff_return",
+    _("单位负责人退回"),
+    states=TASK_STATES,
+    audience=LEAD,
+    title="报送办结被单位负责人退回：{task}",
+)
 TASK_COMPLETION_SUBMITTED = EventType(
     "task.submit_completion",
     _("报送办结"),
@@ -54,16 +82,6 @@ TASK_REOPENED = EventType(
 )
 TASK_CANCELLED = EventType("task.cancel", _("撤销"), states=TASK_STATES, audience=LEAD, title="任务已撤销：{task}")
 
-TRANSITION_EVENTS = {
-    "assign": TASK_ASSIGNED,
-    "accept": TASK_ACCEPTED,
-    "submit_completion": TASK_COMPLETION_SUBMITTED,
-    "request_correction": TASK_CORRECTION_REQUESTED,
-    "approve": TASK_APPROVED,
-    "evaluate": TASK_EVALUATED,
-    "reopen": TASK_REOPENED,
-    "cancel": TASK_CANCELLED,
-}
 
 # --- Supervision objects ------------------------------------------------------------------------
 

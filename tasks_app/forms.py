@@ -20,7 +20,7 @@ from orgs.models import OrgUnit
 from reform.periods import period_of
 
 from .models import Notice, Rag
-from .selectors.task_list import TaskFilters
+from .selectors.task_list import TaskFilters, units_governed_by
 from .workflow import Status
 
 DATE_WIDGET = {"type": "date"}
@@ -166,9 +166,9 @@ class ActionForm(forms.Form):
 
     expected_status = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, page: Any = None, obj: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, page: Any = None, obj: Any = None, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.page, self.obj = page, obj
+        self.page, self.obj, self.user = page, obj, user
 
     def action_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -200,9 +200,19 @@ class AcceptForm(TransitionForm):
 class SubmitCompletionForm(TransitionForm):
     summary = _text(_("办结情况"), rows=4, help_text=_("说明完成了什么、取得的成效和佐证材料"))
     correction_answer = _text(_("整改情况"), required=False, rows=4)
+    open_children_reason = _text(_("下级事项未全部办结的说明"), required=False, rows=3)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        open_children = [c for c in self.page.children if not c.is_final] if self.page is not None else []
+        if not open_children:
+            del self.fields["open_children_reason"]
+        else:
+            field = self.fields["open_children_reason"]
+            field.required = True
+            field.help_text = _("仍在办理的下级事项：%(codes)s。请说明为何现在报送办结") % {
+                "codes": "、".join(c.code for c in open_children[:10])
+            }
         correction = self.page.open_correction if self.page is not None else None
         if correction is None:
             del self.fields["correction_answer"]
@@ -285,6 +295,35 @@ class EvaluateForm(TransitionForm):
         return service_field if service_field == "overall" or not service_field.isdigit() else f"score_{service_field}"
 
 
+class DeclineForm(TransitionForm):
+    """退回: the task is not this unit's to do; the office re-assigns it."""
+
+    reason = _text(_("退回理由"), rows=3, help_text=_("说明为何不属于本单位职责，以及建议的承办单位"))
+
+
+class ReassignForm(TransitionForm):
+    """改派: another lead unit, or (unchanged) the same one (维持原交办)."""
+
+    lead_unit = forms.ModelChoiceField(
+        label=_("改派给"), queryset=OrgUnit.objects.none(), help_text=_("不改变则维持原牵头单位")
+    )
+    comment = _text(_("改派说明"), required=False, rows=2)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["lead_unit"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = units_governed_by(self.user)
+        if self.page is not None:
+            field.initial = self.page.task.lead_unit_id
+
+    def action_kwargs(self) -> dict[str, Any]:
+        data = super().action_kwargs()
+        if self.page is not None and data["lead_unit"] == self.page.task.lead_unit:
+            data["lead_unit"] = None
+        return data
+
+
 class ReasonForm(TransitionForm):
     """撤销 / 重新打开: a reason is required."""
 
@@ -353,6 +392,16 @@ class ReviewForm(ActionForm):
 
     def action_kwargs(self) -> dict[str, Any]:
         return {"approve": self.approve, "comment": self.cleaned_data["comment"]}
+
+
+class UnitSignoffForm(ReviewForm, TransitionForm):
+    """负责人审核: pass a handler's completion report on to the office, or send it back."""
+
+    APPROVE_LABEL = _("审核通过，报送督查室")
+    REJECT_LABEL = _("退回经办人")
+
+    def action_kwargs(self) -> dict[str, Any]:
+        return {**super().action_kwargs(), "expected_status": self.cleaned_data.get("expected_status") or None}
 
 
 class InstructionReviewForm(ReviewForm):

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Concat
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import OrgUnit
@@ -26,6 +27,8 @@ from .workflow import (
     NoticeState,
     ProblemLifecycle,
     ProblemState,
+    ShareLifecycle,
+    ShareState,
     Status,
     TaskWorkflow,
 )
@@ -251,6 +254,34 @@ class TaskForce(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaskShare(ShareLifecycle, models.Model):
+    """分工: what one cooperating unit does for an item, by when; it reports on it and gets its notices."""
+
+    State = ShareState
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.PROTECT, related_name="shares")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("配合单位"), on_delete=models.PROTECT, related_name="shares")
+    work = models.TextField(_("分工内容"))
+    deadline = models.DateField(_("完成时限"), null=True, blank=True)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done_note = models.TextField(_("完成情况"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("设定时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("配合单位分工")
+        verbose_name_plural = _("配合单位分工")
+        ordering = ["task_id", "unit__path"]
+        constraints = [models.UniqueConstraint(fields=["task", "unit"], name="share_one_per_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.work[:30]}"
+
+    @property
+    def overdue(self) -> bool:
+        return self.state == ShareState.OPEN and self.deadline is not None and self.deadline < timezone.localdate()
 
 
 class Policy(models.Model):

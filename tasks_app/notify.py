@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.models import User
 from reform.jobs import enqueue
@@ -24,13 +25,14 @@ from reform.roles import Role
 from trail.events import Audience, EventType, event_type, notifying_actions
 from trail.models import RelayCursor, TraceEntry
 
-from .models import Notification, Task
+from .models import Instruction, Notification, Task, TaskShare
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
 
+UNIT_AUDIENCES = frozenset({Audience.LEAD_UNIT, Audience.RESPONSIBLE_UNITS, Audience.TARGET_UNITS, Audience.SHARE_UNIT})
 DELIVER_JOB = "tasks_app.tasks.deliver_task_event"
 RELAY_JOB = "tasks_app.tasks.relay_trace_notifications"
 
@@ -62,19 +64,59 @@ def kick_relay() -> None:
     enqueue(RELAY_JOB)
 
 
-def recipients(declared: EventType, task: Task, actor_id: int | None) -> list[User]:
+def supervising_offices(task: Task) -> QuerySet[User]:
+    """The supervision office of the task's level, and the office that created the task.
+
+    The office of the level holds the nearest scope above the lead unit (a district's office for a
+    street's item; the city office, with no scope, for the city's own departments).
+    """
+    offices = User.objects.filter(groups__name=Role.OFFICE, is_active=True)
+    lead_path = task.lead_unit.path
+    scopes = [
+        path
+        for path in offices.filter(scope__isnull=False).values_list("scope__path", flat=True).distinct()
+        if lead_path.startswith(path)
+    ]
+    wanted = Q(scope__path=max(scopes, key=len)) if scopes else Q(scope__isnull=True)
+    creator = (
+        offices.filter(pk=task.created_by_id).values_list("scope_id", flat=True).first() if task.created_by_id else None
+    )
+    if task.created_by_id and offices.filter(pk=task.created_by_id).exists():
+        wanted |= Q(scope_id=creator) if creator is not None else Q(scope__isnull=True)
+    return offices.filter(wanted)
+
+
+def _units_of(declared: EventType, task: Task, object_id: str) -> list[int]:
+    if declared.audience == Audience.RESPONSIBLE_UNITS:
+        return [task.lead_unit_id, *task.cooperating_units.values_list("pk", flat=True)]
+    if declared.audience == Audience.TARGET_UNITS and object_id.isdigit():
+        return list(
+            Instruction.target_units.through.objects.filter(instruction_id=int(object_id)).values_list(
+                "orgunit_id", flat=True
+            )
+        )
+    if declared.audience == Audience.SHARE_UNIT and object_id.isdigit():
+        return list(TaskShare.objects.filter(pk=int(object_id)).values_list("unit_id", flat=True))
+    return [task.lead_unit_id]
+
+
+def recipients(declared: EventType, task: Task, actor_id: int | None, object_id: str = "") -> list[User]:
     """The accounts an event's audience names, less the person who acted."""
     qs: QuerySet[User]
-    if declared.audience == Audience.LEAD_UNIT:
-        qs = User.objects.filter(unit_id=task.lead_unit_id, is_active=True)
-    elif declared.audience == Audience.OFFICE:
-        qs = User.objects.filter(groups__name=Role.OFFICE, is_active=True)
+    if declared.audience == Audience.OFFICE:
+        qs = supervising_offices(task)
+    elif declared.audience == Audience.LEAD_UNIT_ADMINS:
+        qs = User.objects.filter(unit_id=task.lead_unit_id, groups__name=Role.UNIT_ADMIN, is_active=True)
+    elif declared.audience in UNIT_AUDIENCES:
+        qs = User.objects.filter(unit_id__in=_units_of(declared, task, object_id), is_active=True)
     else:
         return []
-    return [u for u in qs.distinct() if u.pk != actor_id]
+    return [u for u in qs.distinct().order_by("pk") if u.pk != actor_id]
 
 
-def deliver_event(event: str, task_id: int, actor_id: int | None, key: str = "", body: str = "") -> int:
+def deliver_event(
+    event: str, task_id: int, actor_id: int | None, key: str = "", body: str = "", object_id: str = ""
+) -> int:
     """Create in-app notifications (deduplicated per recipient and event key) and send emails; return how many."""
     declared = event_type(event)
     task = Task.objects.select_related("lead_unit").filter(pk=task_id).first()
@@ -82,7 +124,7 @@ def deliver_event(event: str, task_id: int, actor_id: int | None, key: str = "",
         return 0
     title = declared.title.format(task=f"{task.code} {task.title}")[:200]
     created = 0
-    for user in recipients(declared, task, actor_id):
+    for user in recipients(declared, task, actor_id, object_id):
         dedupe = f"{event}:{task_id}:{key}:{user.pk}" if key else None
         try:
             with transaction.atomic():
@@ -123,7 +165,7 @@ def relay_trace() -> int:
             entries = list(
                 TraceEntry.objects.filter(seq__gt=cursor.seq, action__in=actions)
                 .order_by("seq")
-                .values("seq", "action", "task_id", "actor_id", "payload")[:RELAY_BATCH]
+                .values("seq", "action", "task_id", "actor_id", "object_id", "payload")[:RELAY_BATCH]
             )
             last_seq = TraceEntry.objects.filter(seq__gt=cursor.seq).order_by("-seq").values_list("seq", flat=True)
             head = entries[-1]["seq"] if len(entries) == RELAY_BATCH else (last_seq.first() or cursor.seq)
@@ -132,7 +174,9 @@ def relay_trace() -> int:
                     continue
                 body = next((str(entry["payload"][k]) for k in BODY_KEYS if entry["payload"].get(k)), "")
                 seq = str(entry["seq"])
-                delivered += deliver_event(entry["action"], entry["task_id"], entry["actor_id"], seq, body)
+                delivered += deliver_event(
+                    entry["action"], entry["task_id"], entry["actor_id"], seq, body, entry["object_id"]
+                )
             RelayCursor.objects.filter(pk=cursor.pk).update(seq=head)
         if len(entries) < RELAY_BATCH:
             return delivered

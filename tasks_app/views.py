@@ -201,7 +201,9 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
 # --- Actions ------------------------------------------------------------------------------------
 
 
-def build_form(action: Action, page: TaskPage, obj: Any = None, data: Any = None, files: Any = None) -> Any:
+def build_form(
+    action: Action, page: TaskPage, obj: Any = None, data: Any = None, files: Any = None, *, user: Any = None
+) -> Any:
     """The action's form, bound to ``data`` when given, with ids unique on a page holding many forms."""
     auto_id = f"{action.key}-{obj.pk}-%s" if obj is not None else f"{action.key}-%s"
     kwargs: dict[str, Any] = {
@@ -209,6 +211,7 @@ def build_form(action: Action, page: TaskPage, obj: Any = None, data: Any = None
         "initial": {"expected_status": page.task.status},
         "page": page,
         "obj": obj,
+        "user": user,
     }
     if data is not None:
         return action.form(data, files, **kwargs)
@@ -228,7 +231,7 @@ def task_detail_page(request: HttpRequest, task_id: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, page: TaskPage) -> dict[str, Any]:
     user = request.user
     task_actions = [
-        {"spec": action, "form": None if action.own_page else build_form(action, page)}
+        {"spec": action, "form": None if action.own_page else build_form(action, page, user=user)}
         for action in actions.task_actions(user, page.task)
     ]
     object_forms: dict[str, list[dict[str, Any]]] = {}
@@ -240,7 +243,8 @@ def _detail_context(request: HttpRequest, page: TaskPage) -> dict[str, Any]:
     ):
         for obj in objects:
             object_forms[f"{kind}-{obj.pk}"] = [
-                {"spec": action, "form": build_form(action, page, obj)} for action in actions.object_actions(user, obj)
+                {"spec": action, "form": build_form(action, page, obj, user=user)}
+                for action in actions.object_actions(user, obj)
             ]
     return {
         "page": page,
@@ -264,7 +268,7 @@ def task_action(request: HttpRequest, task_id: int, key: str, obj_id: int | None
     obj = page_object(page, action.model, obj_id) if obj_id is not None else None
     target = obj if obj is not None else page.task
     if request.method == "POST":
-        form = build_form(action, page, obj, request.POST, request.FILES)
+        form = build_form(action, page, obj, request.POST, request.FILES, user=user)
         if form.is_valid():
             try:
                 action.run(actor=user, target=target, **form.action_kwargs())
@@ -281,7 +285,7 @@ def task_action(request: HttpRequest, task_id: int, key: str, obj_id: int | None
             % {"action": action.label, "state": page.task.status_label},
         )
         return redirect("task-detail", page.task.pk)
-    form = build_form(action, page, obj)
+    form = build_form(action, page, obj, user=user)
     return render(request, "tasks/action.html", _action_context(page, action, obj, form))
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("草稿")
     ASSIGNED = "assigned", _("已交办")
+    RETURNED = "returned", _("已退回待改派")
     IN_PROGRESS = "in_progress", _("办理中")
+    UNIT_REVIEW = "unit_review", _("待单位负责人审核")
     UNDER_REVIEW = "under_review", _("已反馈待审核")
     CORRECTING = "correcting", _("整改中")
     EVALUATING = "evaluating", _("待评价")
@@ -65,9 +67,33 @@ class TaskWorkflow(FSMModelMixin, models.Model):
     def accept(self) -> None:
         """签收: the lead unit signs for the task."""
 
-    @transition(field=status, source=[Status.IN_PROGRESS, Status.CORRECTING], target=Status.UNDER_REVIEW)
-    def submit_completion(self) -> None:
-        """报送办结: the lead unit reports the task done."""
+    @transition(field=status, source=Status.ASSIGNED, target=Status.RETURNED)
+    def decline(self) -> None:
+        """退回: the unit says the task is not its to do (within the return period, with a reason)."""
+
+    @transition(field=status, source=[Status.ASSIGNED, Status.RETURNED], target=Status.ASSIGNED)
+    def reassign(self) -> None:
+        """改派: the office hands the task to another unit (or, after a return, insists on the same one)."""
+
+    @transition(
+        field=status,
+        source=[Status.IN_PROGRESS, Status.CORRECTING],
+        target=RETURN_VALUE(Status.UNIT_REVIEW, Status.UNDER_REVIEW),
+    )
+    def submit_completion(self, *, signoff: bool) -> str:
+        """报送办结: the lead unit reports the task done; a handler's report waits for the unit head first."""
+        return Status.UNIT_REVIEW if signoff else Status.UNDER_REVIEW
+
+    @transition(
+        field=status,
+        source=Status.UNIT_REVIEW,
+        target=RETURN_VALUE(Status.UNDER_REVIEW, Status.IN_PROGRESS, Status.CORRECTING),
+    )
+    def unit_signoff(self, *, approve: bool, correcting: bool) -> str:
+        """负责人审核: the unit head passes the report on to the office, or sends it back to the handler."""
+        if approve:
+            return Status.UNDER_REVIEW
+        return Status.CORRECTING if correcting else Status.IN_PROGRESS
 
     @transition(field=status, source=Status.UNDER_REVIEW, target=Status.CORRECTING)
     def request_correction(self) -> None:
@@ -228,3 +254,27 @@ class ExtensionLifecycle(FSMModelMixin, models.Model):
     @transition(field=state, source=ExtensionState.PENDING, target=ExtensionState.REJECTED)
     def reject(self) -> None:
         """The office refuses, with a reason."""
+
+
+class ShareState(models.TextChoices):
+    OPEN = "open", _("办理中")
+    DONE = "done", _("已完成")
+
+
+class ShareLifecycle(FSMModelMixin, models.Model):
+    """分工: a cooperating unit's share of an item, open until that unit reports it done."""
+
+    state = FSMField(
+        _("状态"), default=ShareState.OPEN, choices=ShareState.choices, max_length=16, protected=True, db_index=True
+    )
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=ShareState.OPEN, target=ShareState.DONE)
+    def complete(self) -> None:
+        """The cooperating unit reports its share done."""
+
+    @transition(field=state, source=ShareState.DONE, target=ShareState.OPEN)
+    def reopen(self) -> None:
+        """The lead unit or the office finds the share not done after all."""

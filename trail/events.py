@@ -31,7 +31,11 @@ class Audience(StrEnum):
 
     NOBODY = "nobody"
     LEAD_UNIT = "lead_unit"  # the people of the task's lead unit
-    OFFICE = "office"  # the supervision office (督查室)
+    LEAD_UNIT_ADMINS = "lead_unit_admins"  # the heads (unit admins) of the task's lead unit
+    RESPONSIBLE_UNITS = "responsible_units"  # the lead unit's and the cooperating units' people
+    TARGET_UNITS = "target_units"  # the units an instruction is aimed at (the entry's ``target_unit_ids``)
+    SHARE_UNIT = "share_unit"  # the cooperating unit whose share (分工) it is (the entry's ``unit_id``)
+    OFFICE = "office"  # the supervision offices whose jurisdiction covers the task (督查室)
 
 
 Summary = Callable[[Mapping[str, Any]], str]

@@ -277,6 +277,8 @@ TENDAY_REMIND_DAYS = env.int("TENDAY_REMIND_DAYS", default=2)  # remind from thi
 # Days after an item first becomes overdue (day 0 = the day after its deadline) for 提醒, 催办, 督办, 挂牌督办.
 ESCALATION_GRACE_DAYS = tuple(env.list("ESCALATION_GRACE_DAYS", cast=int, default=[0, 3, 7, 15]))
 DEADLINE_WARNING_DAYS = env.int("DEADLINE_WARNING_DAYS", default=3)
+# A unit may return a task that is not its own within this many working days of its assignment (退回).
+TASK_RETURN_WORKING_DAYS = env.int("TASK_RETURN_WORKING_DAYS", default=3)
 # Webhooks to government messaging platforms: targets from the environment and from the admin (WebhookTarget).
 WEBHOOK_URLS = env.list("WEBHOOK_URLS", default=[])
 WEBHOOK_SECRET = env("WEBHOOK_SECRET", default="")

@@ -47,6 +47,29 @@ class AcceptInput(TransitionInput):
 class SubmitCompletionInput(TransitionInput):
     summary = text_field(label=gettext_lazy("办结情况"))
     correction_answer = text_field(required=False, help_text=gettext_lazy("有整改通知时必填：整改情况"))
+    open_children_reason = text_field(required=False, help_text=gettext_lazy("下级事项尚未全部办结时必填：说明原因"))
+
+
+class DeclineInput(TransitionInput):
+    reason = text_field(label=gettext_lazy("退回理由"))
+
+
+class ReassignInput(TransitionInput):
+    lead_unit = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("改派给的单位 id；不传则维持原牵头单位"),
+    )
+    comment = text_field(required=False)
+
+
+class UnitSignoffInput(TransitionInput):
+    approve = serializers.BooleanField(
+        help_text=gettext_lazy("true 审核通过报送督查室，false 退回经办人（须填写 comment）")
+    )
+    comment = text_field(required=False)
 
 
 class RequestCorrectionInput(TransitionInput):

@@ -272,6 +272,17 @@ def task_search(*, user: User, text: str) -> QuerySet[Task]:
     return qs.filter(code_or_title_q(text)) if text else qs
 
 
+def units_governed_by(user: Any) -> QuerySet[OrgUnit]:
+    """The units an account may hand work to: every unit for the city's roles, else its jurisdiction's subtree."""
+    units = OrgUnit.objects.order_by("path")
+    if user is None or not user.is_authenticated:
+        return units.none()
+    if user.governs_all:
+        return units
+    jurisdiction = user.jurisdiction
+    return units.filter(path__startswith=jurisdiction.path) if jurisdiction is not None else units.none()
+
+
 def filter_units(user: User) -> list[OrgUnit]:
     """Units offered in a unit filter: every unit for the global roles, the user's subtree for unit users."""
     qs = OrgUnit.objects.only("pk", "name", "depth", "path").order_by("path")

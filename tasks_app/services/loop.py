@@ -11,14 +11,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from accounts.models import User
+from orgs.models import OrgUnit
 from reform.errors import ConflictError, DomainError, InvalidTransition, ValidationError
+from reform.roles import Role
 from trail.events import EventType
 
 from .. import access, events, workflow
@@ -27,10 +30,6 @@ from ..notify import notify_on_commit
 from ..workflow import Status
 from .common import raise_if, require_text, to_decimal
 from .rollup import rollup_from, schedule_light_refresh
-
-if TYPE_CHECKING:
-    from accounts.models import User
-
 
 GRADE_THRESHOLDS = ((Decimal("90"), "优"), (Decimal("80"), "良"), (Decimal("60"), "中"))
 
@@ -47,6 +46,7 @@ def _transition(
     rule: access.Rule,
     expected_status: str | None = None,
     validate: Callable[[Task], None] | None = None,
+    arguments: dict[str, Any] | None = None,
 ) -> tuple[Task, str]:
     """Fire ``rule``'s transition: scope (404) → role (403) → lock → unit (403) → state (409).
 
@@ -71,7 +71,7 @@ def _transition(
         )
     if validate is not None:
         validate(locked)
-    method()
+    method(**(arguments or {}))
     return locked, from_state
 
 
@@ -151,12 +151,23 @@ def task_accept(*, actor: User, task: Task, expected_status: str | None = None) 
 
 
 def task_submit_completion(
-    *, actor: User, task: Task, summary: str, correction_answer: str = "", expected_status: str | None = None
+    *,
+    actor: User,
+    task: Task,
+    summary: str,
+    correction_answer: str = "",
+    open_children_reason: str = "",
+    expected_status: str | None = None,
 ) -> Task:
-    """报送办结: the lead unit reports the task done; after a correction order it must answer it."""
+    """报送办结: the lead unit reports the task done; after a correction order it must answer it.
+
+    A handler's report goes to the unit head first (待单位负责人审核); the unit admin's goes to the
+    office. A task with sub-items still open may be reported done only with the reason why.
+    """
     summary = require_text(summary, "summary", _("办结情况"))
     with transaction.atomic():
         open_order: list[CorrectionOrder] = []
+        open_codes: list[str] = []
 
         def validate(locked: Task) -> None:
             order = locked.corrections.select_for_update().filter(state=CorrectionOrder.State.OPEN).first()
@@ -167,11 +178,25 @@ def task_submit_completion(
                         fields={"correction_answer": [_("必填")]},
                     )
                 open_order.append(order)
+            open_codes.extend(locked.open_children_codes())
+            if open_codes and not open_children_reason.strip():
+                message = _("下级事项尚未全部办结（%(codes)s），请说明为何现在报送办结") % {
+                    "codes": "、".join(open_codes[:10]) + ("等" if len(open_codes) > 10 else "")
+                }
+                raise ValidationError(message, fields={"open_children_reason": [message]})
 
+        signoff = actor.role == Role.UNIT_HANDLER and unit_has_head(task.lead_unit_id)
         task, from_state = _transition(
-            actor=actor, task=task, rule=access.SUBMIT_COMPLETION, expected_status=expected_status, validate=validate
+            actor=actor,
+            task=task,
+            rule=access.SUBMIT_COMPLETION,
+            expected_status=expected_status,
+            validate=validate,
+            arguments={"signoff": signoff},
         )
         payload: dict[str, Any] = {"summary": summary}
+        if open_codes:
+            payload.update({"open_children": open_codes, "open_children_reason": open_children_reason.strip()})
         if open_order:
             order = open_order[0]
             order.mark_answered()
@@ -183,11 +208,99 @@ def task_submit_completion(
         return _finish_transition(
             actor=actor,
             task=task,
-            event=events.TASK_COMPLETION_SUBMITTED,
+            event=events.TASK_SUBMITTED_FOR_SIGNOFF if signoff else events.TASK_COMPLETION_SUBMITTED,
             from_state=from_state,
             payload=payload,
             fields=[],
         )
+
+
+def unit_has_head(unit_id: int) -> bool:
+    """Whether the unit has an active head (unit admin) to sign off its handlers' completion reports.
+
+    A unit without one cannot hold a report back: its handlers' reports go to the office directly.
+    """
+    return User.objects.filter(unit_id=unit_id, groups__name=Role.UNIT_ADMIN, is_active=True).exists()
+
+
+def task_unit_signoff(
+    *, actor: User, task: Task, approve: bool, comment: str = "", expected_status: str | None = None
+) -> Task:
+    """负责人审核: the unit head passes a handler's completion report on to the office, or sends it back."""
+    if not approve:
+        comment = require_text(comment, "comment", _("退回理由"))
+    with transaction.atomic():
+        correcting = Task.objects.get(pk=task.pk).corrections.filter(state=CorrectionOrder.State.ANSWERED).exists()
+        task, from_state = _transition(
+            actor=actor,
+            task=task,
+            rule=access.UNIT_SIGNOFF,
+            expected_status=expected_status,
+            arguments={"approve": approve, "correcting": correcting and not approve},
+        )
+        return _finish_transition(
+            actor=actor,
+            task=task,
+            event=events.TASK_SIGNED_OFF if approve else events.TASK_SIGNOFF_RETURNED,
+            from_state=from_state,
+            payload={"comment": comment.strip()},
+            fields=[],
+        )
+
+
+def task_decline(*, actor: User, task: Task, reason: str, expected_status: str | None = None) -> Task:
+    """退回: the lead unit returns a task that is not its own, with the reason, within the return period."""
+    reason = require_text(reason, "reason", _("退回理由"))
+    with transaction.atomic():
+        task, from_state = _transition(actor=actor, task=task, rule=access.DECLINE, expected_status=expected_status)
+        return _finish_transition(
+            actor=actor,
+            task=task,
+            event=events.TASK_DECLINED,
+            from_state=from_state,
+            payload={"reason": reason, "unit": task.lead_unit.name},
+            fields=[],
+        )
+
+
+def task_reassign(
+    *,
+    actor: User,
+    task: Task,
+    lead_unit: OrgUnit | None = None,
+    comment: str = "",
+    expected_status: str | None = None,
+) -> Task:
+    """改派: the office hands the task to another lead unit, or (no unit given) insists on the same one."""
+    with transaction.atomic():
+
+        def validate(locked: Task) -> None:
+            if lead_unit is not None and not access.in_jurisdiction(actor, lead_unit):
+                message = _("单位“%(u)s”不在您的管辖范围内") % {"u": lead_unit.name}
+                raise ValidationError(message, fields={"lead_unit": [message]})
+
+        task, from_state = _transition(
+            actor=actor, task=task, rule=access.REASSIGN, expected_status=expected_status, validate=validate
+        )
+        old_unit = task.lead_unit
+        new_unit = lead_unit if lead_unit is not None else old_unit
+        task.lead_unit = new_unit
+        task.assigned_at = timezone.now()
+        payload = {
+            "lead_unit": [old_unit.name, new_unit.name],
+            "insisted": new_unit.pk == old_unit.pk,
+            "comment": comment.strip(),
+        }
+        _finish_transition(
+            actor=actor,
+            task=task,
+            event=events.TASK_REASSIGNED,
+            from_state=from_state,
+            payload=payload,
+            fields=["lead_unit", "assigned_at"],
+        )
+        schedule_light_refresh([task.pk])  # the light's reasons name the lead unit's reports
+        return task
 
 
 def task_request_correction(

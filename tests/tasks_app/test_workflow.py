@@ -80,9 +80,15 @@ def test_transition_matrix(world, name, who):
     if who in ALLOWED[name]:
         fire(name, actor=actors[who], task=task)
         task.refresh_from_db()
-        assert task.status == TARGET[name]
+        # A handler's completion report waits for the unit head (负责人审核) before the office sees it.
+        action, target = (
+            ("task.submit_for_signoff", Status.UNIT_REVIEW)
+            if (name, who) == ("submit_completion", "lead_handler")
+            else (f"task.{name}", TARGET[name])
+        )
+        assert task.status == target
         entries = TraceEntry.objects.filter(seq__gt=before)
-        assert [(e.action, e.from_state, e.to_state) for e in entries] == [(f"task.{name}", SOURCE[name], TARGET[name])]
+        assert [(e.action, e.from_state, e.to_state) for e in entries] == [(action, SOURCE[name], target)]
         assert entries[0].actor_id == actors[who].pk
     else:
         expected = NotFound if who == "outsider_handler" else PermissionDenied
@@ -144,7 +150,7 @@ def test_correction_round_trip_requires_an_answer(world):
     fire("submit_completion", actor=actors["lead_handler"], task=task, correction_answer="已补充材料")
     order.refresh_from_db()
     assert order.state == CorrectionOrder.State.ANSWERED and order.answer == "已补充材料"
-    entry = TraceEntry.objects.filter(action="task.submit_completion").last()
+    entry = TraceEntry.objects.filter(action__in=["task.submit_completion", "task.submit_for_signoff"]).last()
     assert entry.from_state == Status.CORRECTING and entry.payload["correction_answer"] == "已补充材料"
 
 
@@ -215,7 +221,7 @@ def test_allowed_transitions_depend_on_role_unit_and_state(world):
     assert access.allowed_transitions(actors["leader"], task) == ["cancel"]
     assert access.allowed_transitions(actors["lead_handler"], task) == []
     drive(task, Status.ASSIGNED, office=actors["office"], unit_user=actors["lead_handler"])
-    assert access.allowed_transitions(actors["lead_handler"], task) == ["accept"]
+    assert access.allowed_transitions(actors["lead_handler"], task) == ["accept", "decline"]
     assert access.allowed_transitions(actors["coop_handler"], task) == []
     assert access.allowed_transitions(actors["auditor"], task) == []
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from accounts.models import User
+from reform.roles import Role
 from tasks_app.actions import ACTIONS
 from tasks_app.models import Task
 from tasks_app.workflow import Status
@@ -25,7 +27,7 @@ PATH = {
 def fire(name: str, *, actor, task: Task, **extra):
     """Call the transition service ``name`` with valid default arguments."""
     kwargs = {
-        "submit_completion": {"summary": "已按要求完成"},
+        "submit_completion": {"summary": "已按要求完成", "open_children_reason": "下级事项由承办单位继续推进"},
         "request_correction": {"requirement": "补充佐证材料", "due_date": timezone.localdate() + timedelta(days=5)},
         "evaluate": {"scores": {"overall": 92}},
         "reopen": {"reason": "发现遗留问题"},
@@ -35,10 +37,20 @@ def fire(name: str, *, actor, task: Task, **extra):
     return ACTIONS[name].service(actor=actor, task=task, **kwargs)
 
 
+def sign_off(task: Task) -> None:
+    """A handler's completion report waits for the unit head (负责人审核): pass it on as that head."""
+    task.refresh_from_db()
+    if task.status == Status.UNIT_REVIEW:
+        head = User.objects.filter(unit_id=task.lead_unit_id, groups__name=Role.UNIT_ADMIN).order_by("pk").first()
+        ACTIONS["unit_signoff"].service(actor=head, task=task, approve=True)
+
+
 def drive(task: Task, state: str, *, office, unit_user) -> Task:
     for name in PATH[Status(state)]:
         actor = unit_user if name in ("accept", "submit_completion") else office
         fire(name, actor=actor, task=task)
+        if name == "submit_completion":
+            sign_off(task)
     task.refresh_from_db()
     assert task.status == state
     return task
