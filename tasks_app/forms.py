@@ -305,7 +305,11 @@ class ReassignForm(TransitionForm):
     """改派: another lead unit, or (unchanged) the same one (维持原交办)."""
 
     lead_unit = forms.ModelChoiceField(
-        label=_("改派给"), queryset=OrgUnit.objects.none(), help_text=_("不改变则维持原牵头单位")
+        label=_("改派给"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("（维持原牵头单位）"),
+        help_text=_("不选则维持原牵头单位（坚持交办）"),
     )
     comment = _text(_("改派说明"), required=False, rows=2)
 
@@ -314,8 +318,6 @@ class ReassignForm(TransitionForm):
         field = self.fields["lead_unit"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = units_governed_by(self.user)
-        if self.page is not None:
-            field.initial = self.page.task.lead_unit_id
 
     def action_kwargs(self) -> dict[str, Any]:
         data = super().action_kwargs()

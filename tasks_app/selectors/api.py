@@ -59,6 +59,7 @@ TASK_VALUES = (
     "rag",
     "rag_reason",
     "open_children",
+    "assigned_at",
 )
 # Whether a task has a child that is neither closed nor cancelled (the evaluation guard).
 OPEN_CHILDREN = Exists(
@@ -82,20 +83,22 @@ def number(value: Decimal | None) -> float | None:
 class TransitionOracle:
     """``allowed_transitions`` for many rows of one request without a query per row.
 
-    What the transition rules read of a task is its state, its lead unit's path and whether it has
-    open children (the user's role and unit are fixed for the request), so the answer is asked once
-    per distinct (state, lead unit path, open children) of a stand-in task carrying exactly those.
-    ``tests/api`` checks it against real tasks for every role.
+    What the transition rules read of a task is its state, its lead unit's path, whether it has open
+    children and when it was assigned (the return period); the user's role and unit are fixed for the
+    request. So the answer is asked once per distinct combination, of a stand-in task carrying exactly
+    those. ``tests/api`` checks it against real tasks for every role.
     """
 
     def __init__(self, user: User) -> None:
         self.user = user
-        self.cache: dict[tuple[str, str, bool], list[str]] = {}
+        self.cache: dict[tuple[str, str, bool, datetime | None], list[str]] = {}
 
-    def __call__(self, status: str, lead_unit_path: str, open_children: bool) -> list[str]:
-        key = (status, lead_unit_path, open_children)
+    def __call__(
+        self, status: str, lead_unit_path: str, open_children: bool, assigned_at: datetime | None = None
+    ) -> list[str]:
+        key = (status, lead_unit_path, open_children, assigned_at)
         if key not in self.cache:
-            probe = Task(status=status, lead_unit=OrgUnit(path=lead_unit_path))
+            probe = Task(status=status, lead_unit=OrgUnit(path=lead_unit_path), assigned_at=assigned_at)
             probe.__dict__["open_children"] = open_children
             self.cache[key] = allowed_transitions(self.user, probe)
         return self.cache[key]
@@ -139,7 +142,7 @@ def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "status_label": labels[r["status"]],
             "rag": r["rag"],
             "rag_reason": r["rag_reason"],
-            "allowed_transitions": oracle(r["status"], r["lead_unit__path"], r["open_children"]),
+            "allowed_transitions": oracle(r["status"], r["lead_unit__path"], r["open_children"], r["assigned_at"]),
         }
         for r in rows
     ]

@@ -160,7 +160,10 @@ def tasklist_xlsx(w: World, actor: str, side: str) -> dict[str, Any]:
 TRANSITION_DATA = {
     "assign": {},
     "accept": {},
+    "decline": {"reason": "不属于本单位职责"},
+    "reassign": {},
     "submit_completion": {"summary": "已按要求完成"},
+    "unit_signoff": {"approve": True},
     "request_correction": {"requirement": "补充佐证材料"},  # due_date added at call time
     "approve": {},
     "evaluate": {"scores": {"overall": 92}},
@@ -173,7 +176,10 @@ TRANSITION_OK = {"submit_completion": 200, "cancel": 200}
 TRANSITION_ROLES = {
     "assign": OFFICE,
     "accept": UNIT,
+    "decline": UNIT,
+    "reassign": OFFICE,
     "submit_completion": UNIT,
+    "unit_signoff": frozenset({Role.UNIT_ADMIN}),
     "request_correction": OFFICE,
     "approve": OFFICE,
     "evaluate": OFFICE,
@@ -347,6 +353,16 @@ WEB_ACTIONS: dict[str, WebAction] = {
     ),
     "report_problem": WebAction(UNIT, {"text": "接口标准不统一"}),
     "assign": WebAction(OFFICE, {"expected_status": "draft", "comment": ""}, REFUSED, get_ok=UNAVAILABLE),
+    "decline": WebAction(
+        UNIT, {"expected_status": "assigned", "reason": "不属于本单位职责"}, REFUSED, get_ok=UNAVAILABLE
+    ),
+    "reassign": WebAction(OFFICE, {"expected_status": "returned"}, REFUSED, get_ok=UNAVAILABLE),
+    "unit_signoff": WebAction(
+        frozenset({Role.UNIT_ADMIN}),
+        {"expected_status": "unit_review", "decision": "approve", "comment": ""},
+        REFUSED,
+        get_ok=UNAVAILABLE,
+    ),
     "approve": WebAction(OFFICE, {"expected_status": "under_review", "comment": ""}, REFUSED, get_ok=UNAVAILABLE),
     "request_correction": WebAction(
         OFFICE,

@@ -77,6 +77,9 @@ ELSEWHERE = {
         for name in (
             "task_assign",
             "task_accept",
+            "task_decline",
+            "task_reassign",
+            "task_unit_signoff",
             "task_submit_completion",
             "task_request_correction",
             "task_approve",

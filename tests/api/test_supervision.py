@@ -266,6 +266,7 @@ def test_corrections_list_shows_orders_and_their_answers(api, item):
     client = api["office"]
     client.post(f"/api/tasks/{item.pk}/transitions/submit_completion/", {"summary": "完成"}, format="json")
     api["dsj_handler"].post(f"/api/tasks/{item.pk}/transitions/submit_completion/", {"summary": "完成"}, format="json")
+    api["dsj_admin"].post(f"/api/tasks/{item.pk}/transitions/unit_signoff/", {"approve": True}, format="json")
     client.post(
         f"/api/tasks/{item.pk}/transitions/request_correction/",
         {"requirement": "补充佐证材料", "due_date": in_days(5)},
@@ -327,6 +328,7 @@ def test_extension_request_and_decision(api, item):
 def test_evaluations_list(api, item):
     unit, office = api["dsj_handler"], api["office"]
     unit.post(f"/api/tasks/{item.pk}/transitions/submit_completion/", {"summary": "完成"}, format="json")
+    api["dsj_admin"].post(f"/api/tasks/{item.pk}/transitions/unit_signoff/", {"approve": True}, format="json")
     office.post(f"/api/tasks/{item.pk}/transitions/approve/", {}, format="json")
     office.post(f"/api/tasks/{item.pk}/transitions/evaluate/", {"scores": {"overall": "85.5"}}, format="json")
 

@@ -23,15 +23,18 @@ def fire(client, task, name: str, **body):
 
 def test_the_whole_loop_through_the_api(api, dsj):
     task = make_task("1", lead_unit=dsj, deadline=timezone.localdate() + timedelta(days=30))
-    office, unit = api["office"], api["dsj_handler"]
+    office, unit, head = api["office"], api["dsj_handler"], api["dsj_admin"]
     due = (timezone.localdate() + timedelta(days=7)).isoformat()
 
     steps = [
         (office, "assign", {"comment": "请抓紧落实"}, "assigned"),
         (unit, "accept", {}, "in_progress"),
-        (unit, "submit_completion", {"summary": "已完成归集"}, "under_review"),
+        # A handler's completion report passes the unit head's sign-off (负责人审核) first.
+        (unit, "submit_completion", {"summary": "已完成归集"}, "unit_review"),
+        (head, "unit_signoff", {"approve": True}, "under_review"),
         (office, "request_correction", {"requirement": "补充佐证材料", "due_date": due}, "correcting"),
-        (unit, "submit_completion", {"summary": "已补充", "correction_answer": "已上传佐证"}, "under_review"),
+        (unit, "submit_completion", {"summary": "已补充", "correction_answer": "已上传佐证"}, "unit_review"),
+        (head, "unit_signoff", {"approve": True}, "under_review"),
         (office, "approve", {"comment": "同意"}, "evaluating"),
         (office, "evaluate", {"scores": {"overall": 92}, "comment": "完成较好"}, "closed"),
     ]
@@ -45,7 +48,7 @@ def test_the_whole_loop_through_the_api(api, dsj):
     assert task.status == Status.CLOSED
     assert CorrectionOrder.objects.get(task=task).answer == "已上传佐证"
     assert Evaluation.objects.get(task=task).grade == "优"
-    assert TraceEntry.objects.filter(task=task, action__startswith="task.").exclude(action="task.create").count() == 7
+    assert TraceEntry.objects.filter(task=task, action__startswith="task.").exclude(action="task.create").count() == 9
 
 
 def test_the_answer_is_the_detail_shape_with_what_the_caller_may_do_next(api, major):
@@ -54,7 +57,7 @@ def test_the_answer_is_the_detail_shape_with_what_the_caller_may_do_next(api, ma
     data = response.json()
     assert data["status"] == "assigned"
     assert data["status_label"] == "已交办"
-    assert data["allowed_transitions"] == ["cancel"]
+    assert data["allowed_transitions"] == ["reassign", "cancel"]
     assert {"open", "indicators", "criteria", "ancestors"} <= set(data)
 
 
@@ -105,6 +108,7 @@ def test_service_validation_message_reaches_the_caller_in_chinese(api, item):
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     task = item
     fire(api["dsj_handler"], task, "submit_completion", summary="完成")
+    fire(api["dsj_admin"], task, "unit_signoff", approve=True)
 
     body = assert_error(
         fire(api["office"], task, "request_correction", requirement="补充", due_date=yesterday),
@@ -117,6 +121,7 @@ def test_service_validation_message_reaches_the_caller_in_chinese(api, item):
 
 def test_evaluate_checks_scores_against_the_criteria(api, item, dsj_handler):
     fire(api["dsj_handler"], item, "submit_completion", summary="完成")
+    fire(api["dsj_admin"], item, "unit_signoff", approve=True)
     fire(api["office"], item, "approve")
 
     body = assert_error(fire(api["office"], item, "evaluate", scores={"overall": 150}), 400, "invalid")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tasks_app import tree
 from tasks_app.models import Instruction, Notice, Task
+from tasks_app.workflow import Status
 from tests.factories import Role, make_user
 
 from .conftest import build_programme
@@ -94,7 +95,7 @@ def test_the_api_json_has_every_figure_with_its_link(client, small):
         "actions",
     }
     assert data["actions"] == {"instruct": True, "notice": True}
-    assert len(data["by_status"]) == 8 and data["by_status"][0]["label"] == "草稿"
+    assert len(data["by_status"]) == len(Status) and data["by_status"][0]["label"] == "草稿"
     assert [d["name"] for d in data["lights_by_domain"]][:2] == ["党政机关整体智治", "数字政府"]
     assert len(data["trend"]["periods"]) == 12
     assert set(data["ranking"]) == {"units", "red", "black"}

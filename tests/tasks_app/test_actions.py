@@ -104,8 +104,15 @@ def valid_input(key: str, target: Any) -> dict[str, Any]:
         return {"scores": {str(c.pk): c.max_score for c in criteria} if criteria else {"overall": 90}}
     return {
         "accept": {},
+        "decline": {"reason": "该事项属于数据资源局职责"},
+        "reassign": {"lead_unit": None, "comment": "坚持原交办"},
+        "unit_signoff": {"approve": True, "comment": ""},
         "report_progress": {"text": "本旬按计划推进", "progress": task.progress},
-        "submit_completion": {"summary": "已完成建设任务", "correction_answer": "已按要求整改"},
+        "submit_completion": {
+            "summary": "已完成建设任务",
+            "correction_answer": "已按要求整改",
+            "open_children_reason": "下级事项为长期运维，不影响本项验收",
+        },
         "answer_instruction": {"response": "已落实"},
         "request_extension": {
             "requested_deadline": (task.deadline or today) + timedelta(days=30),

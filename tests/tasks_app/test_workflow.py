@@ -22,6 +22,9 @@ pytestmark = pytest.mark.django_db
 SOURCE = {
     "assign": Status.DRAFT,
     "accept": Status.ASSIGNED,
+    "decline": Status.ASSIGNED,
+    "reassign": Status.RETURNED,
+    "unit_signoff": Status.UNIT_REVIEW,
     "submit_completion": Status.IN_PROGRESS,
     "request_correction": Status.UNDER_REVIEW,
     "approve": Status.UNDER_REVIEW,
@@ -32,6 +35,9 @@ SOURCE = {
 TARGET = {
     "assign": Status.ASSIGNED,
     "accept": Status.IN_PROGRESS,
+    "decline": Status.RETURNED,
+    "reassign": Status.ASSIGNED,
+    "unit_signoff": Status.UNDER_REVIEW,
     "submit_completion": Status.UNDER_REVIEW,
     "request_correction": Status.CORRECTING,
     "approve": Status.EVALUATING,
@@ -42,6 +48,9 @@ TARGET = {
 ALLOWED = {
     "assign": {"office"},
     "accept": {"lead_admin", "lead_handler"},
+    "decline": {"lead_admin", "lead_handler"},
+    "reassign": {"office"},
+    "unit_signoff": {"lead_admin"},
     "submit_completion": {"lead_admin", "lead_handler"},
     "request_correction": {"office"},
     "approve": {"office"},
@@ -49,6 +58,7 @@ ALLOWED = {
     "reopen": {"office", "leader"},
     "cancel": {"office", "leader"},
 }
+EVENT_OF = {"unit_signoff": "task.signoff"}  # the sign-off records a pass (task.signoff) or a return
 # Who sees the task but may not act (403), and who cannot see it at all (404).
 ACTORS = ["office", "leader", "auditor", "lead_admin", "lead_handler", "coop_handler", "outsider_handler"]
 
@@ -84,7 +94,7 @@ def test_transition_matrix(world, name, who):
         action, target = (
             ("task.submit_for_signoff", Status.UNIT_REVIEW)
             if (name, who) == ("submit_completion", "lead_handler")
-            else (f"task.{name}", TARGET[name])
+            else (EVENT_OF.get(name, f"task.{name}"), TARGET[name])
         )
         assert task.status == target
         entries = TraceEntry.objects.filter(seq__gt=before)

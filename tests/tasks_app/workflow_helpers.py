@@ -15,6 +15,8 @@ from tasks_app.workflow import Status
 PATH = {
     Status.DRAFT: [],
     Status.ASSIGNED: ["assign"],
+    Status.RETURNED: ["assign", "decline"],
+    Status.UNIT_REVIEW: ["assign", "accept", "submit_completion"],
     Status.IN_PROGRESS: ["assign", "accept"],
     Status.UNDER_REVIEW: ["assign", "accept", "submit_completion"],
     Status.CORRECTING: ["assign", "accept", "submit_completion", "request_correction"],
@@ -31,6 +33,8 @@ def fire(name: str, *, actor, task: Task, **extra):
         "request_correction": {"requirement": "补充佐证材料", "due_date": timezone.localdate() + timedelta(days=5)},
         "evaluate": {"scores": {"overall": 92}},
         "reopen": {"reason": "发现遗留问题"},
+        "decline": {"reason": "不属于本单位职责"},
+        "unit_signoff": {"approve": True},
         "cancel": {"reason": "任务调整"},
     }.get(name, {})
     kwargs.update(extra)
@@ -47,9 +51,9 @@ def sign_off(task: Task) -> None:
 
 def drive(task: Task, state: str, *, office, unit_user) -> Task:
     for name in PATH[Status(state)]:
-        actor = unit_user if name in ("accept", "submit_completion") else office
+        actor = unit_user if name in ("accept", "submit_completion", "decline") else office
         fire(name, actor=actor, task=task)
-        if name == "submit_completion":
+        if name == "submit_completion" and state != Status.UNIT_REVIEW:
             sign_off(task)
     task.refresh_from_db()
     assert task.status == state

@@ -67,7 +67,7 @@ def test_lead_handler_sees_accept_on_an_assigned_task_and_the_cooperating_handle
 ):
     drive(item, Status.ASSIGNED, office=office_user, unit_user=dsj_handler)
     client.force_login(dsj_handler)
-    assert buttons(client.get(f"/tasks/{item.pk}/")) == sorted(["签收", "提交旬报", "申请延期", "反馈问题"])
+    assert buttons(client.get(f"/tasks/{item.pk}/")) == sorted(["签收", "退回", "提交旬报", "申请延期", "反馈问题"])
     client.force_login(jxj_handler)
     assert buttons(client.get(f"/tasks/{item.pk}/")) == sorted(["提交旬报", "反馈问题"])
 
