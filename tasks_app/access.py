@@ -142,6 +142,14 @@ def enter_task(user: Any, task_id: Any, rule: Rule) -> Task:
     return task
 
 
+def check_on_task(user: Any, task_id: Any, rule: Rule) -> Task:
+    """Scope (404), role (403), then the user's relation to the task (403), for a use case with no state."""
+    task = access_task(user, task_id, queryset=Task.objects.select_related("lead_unit"))
+    rule.check_role(user)
+    rule.check_relation(user, task)
+    return task
+
+
 def enter_object(user: Any, model: type[M], obj_id: Any, rule: Rule) -> M:
     """Scope, then role, for a supervision object on one of the user's tasks."""
     obj = access_object(user, model, obj_id)
@@ -214,6 +222,21 @@ def relation(user: Any, task: Task) -> str:
     if leads(user, task):
         return "lead"
     return "cooperating" if cooperates(user, task) else ""
+
+
+def supervises(user: Any, task: Task) -> bool:
+    """An office or leader account supervises the task: its lead unit lies in the account's jurisdiction
+    (everything for the city's), or the account created it or is its 分管领导.
+
+    A scoped office also *sees* tasks on which a unit of its district only cooperates; supervising
+    them stays with the office of the lead unit's level.
+    """
+    return user.pk in (task.created_by_id, task.leader_in_charge_id) or in_jurisdiction(user, task.lead_unit)
+
+
+def supervises_task_of(user: Any, obj: Any) -> bool:
+    """``supervises`` for a supervision object, through its task."""
+    return supervises(user, obj.task)
 
 
 def targeted(user: Any, instruction: Instruction) -> bool:
@@ -322,12 +345,15 @@ OPEN_FOR_FEEDBACK = frozenset(
 )
 
 
+NOT_SUPERVISED = gettext_lazy("该任务不在您的督办范围内，不能%(action)s")
+
+
 def _transition(name: str, label: Any, roles: frozenset[str], *, unit_leads: bool = False) -> Rule:
     return Rule(
         label,
         roles,
-        relation=leads if unit_leads else None,
-        relation_error=ONLY_LEAD,
+        relation=leads if unit_leads else supervises,
+        relation_error=ONLY_LEAD if unit_leads else NOT_SUPERVISED,
         transition=name,
         state_error=TASK_STATE,
     )
@@ -422,10 +448,19 @@ REQUEST_EXTENSION = Rule(
     state=status_in(STARTED),
     state_error=TASK_STATE,
 )
-ISSUE_INSTRUCTION = Rule(gettext_lazy("作出批示"), LEADER, state=status_in(NOT_FINAL), state_error=TASK_STATE)
+ISSUE_INSTRUCTION = Rule(
+    gettext_lazy("作出批示"),
+    LEADER,
+    relation=supervises,
+    relation_error=NOT_SUPERVISED,
+    state=status_in(NOT_FINAL),
+    state_error=TASK_STATE,
+)
 ISSUE_NOTICE = Rule(
     gettext_lazy("发出督办"),
     OFFICE_OR_LEADER,
+    relation=supervises,
+    relation_error=NOT_SUPERVISED,
     state=status_in(NOT_FINAL),
     state_error=gettext_lazy("任务当前状态为“%(state)s”，不能督办"),
 )
@@ -442,43 +477,51 @@ ANSWER_INSTRUCTION = Rule(
 REVIEW_INSTRUCTION = Rule(
     gettext_lazy("审核批示回复"),
     OFFICE_OR_LEADER,
+    relation=supervises_task_of,
+    relation_error=NOT_SUPERVISED,
     transition="approve",
     state_error=gettext_lazy("批示当前状态为“%(state)s”，不能审核"),
 )
 LIFT_NOTICE = Rule(
     gettext_lazy("督办销号"),
     OFFICE,
+    relation=supervises_task_of,
+    relation_error=NOT_SUPERVISED,
     transition="lift",
     state_error=gettext_lazy("该督办已销号"),
 )
 ANSWER_PROBLEM = Rule(
     gettext_lazy("答复问题"),
     OFFICE_OR_LEADER,
+    relation=supervises_task_of,
+    relation_error=NOT_SUPERVISED,
     transition="answer",
     state_error=gettext_lazy("该问题已办结"),
 )
 DECIDE_EXTENSION = Rule(
     gettext_lazy("审批延期申请"),
     OFFICE,
+    relation=supervises_task_of,
+    relation_error=NOT_SUPERVISED,
     transition="approve",
     state_error=gettext_lazy("该延期申请已审批"),
 )
 
 # Writing the task list itself, and the attachments and grants around it.
 CREATE_TASK = Rule(gettext_lazy("创建任务"), OFFICE)
-UPDATE_TASK = Rule(gettext_lazy("修改任务"), OFFICE)
-MOVE_TASK = Rule(gettext_lazy("调整任务层级"), OFFICE)
-DELETE_TASK = Rule(gettext_lazy("删除任务"), OFFICE)
+UPDATE_TASK = Rule(gettext_lazy("修改任务"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)
+MOVE_TASK = Rule(gettext_lazy("调整任务层级"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)
+DELETE_TASK = Rule(gettext_lazy("删除任务"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)
 USE_OFFICE_DESK = Rule(gettext_lazy("使用督办工作台"), OFFICE, role_error=gettext_lazy("只有督查室可以使用督办工作台"))
 IMPORT_TASKLIST = Rule(gettext_lazy("导入任务清单"), OFFICE)
 EXPORT_TASKLIST = Rule(gettext_lazy("导出任务清单"), OFFICE)
-SHARE_TASK = Rule(gettext_lazy("授权查看任务"), OFFICE)
-UNSHARE_TASK = Rule(gettext_lazy("撤销任务授权"), OFFICE)
+SHARE_TASK = Rule(gettext_lazy("授权查看任务"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)
+UNSHARE_TASK = Rule(gettext_lazy("撤销任务授权"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)
 UPLOAD = Rule(
     gettext_lazy("上传附件"),
     frozenset({Role.OFFICE, *UNIT_ROLES}),
-    relation=lambda user, task: user.role == Role.OFFICE or responsible(user, task),
-    relation_error=gettext_lazy("只有督查室和该任务的牵头、配合单位可以上传附件"),
+    relation=lambda user, task: supervises(user, task) if user.role == Role.OFFICE else responsible(user, task),
+    relation_error=gettext_lazy("只有督办该任务的督查室和该任务的牵头、配合单位可以上传附件"),
 )
 IMPORT_MEASUREMENTS = Rule(gettext_lazy("导入指标数据"), frozenset({Role.OFFICE, *UNIT_ROLES}))
 SET_TRAJECTORY = Rule(gettext_lazy("设置指标轨迹"), OFFICE)
@@ -486,6 +529,6 @@ PULL_MEASUREMENTS = Rule(gettext_lazy("从外部数据源拉取指标数据"), O
 REPORT_INDICATOR = Rule(
     gettext_lazy("填报指标"),
     frozenset({Role.OFFICE, *UNIT_ROLES}),
-    relation=lambda user, task: user.role == Role.OFFICE or responsible(user, task),
-    relation_error=gettext_lazy("只有牵头单位或配合单位可以填报该任务的指标"),
+    relation=lambda user, task: supervises(user, task) if user.role == Role.OFFICE else responsible(user, task),
+    relation_error=gettext_lazy("只有牵头单位、配合单位或督办该任务的督查室可以填报该任务的指标"),
 )

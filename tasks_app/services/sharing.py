@@ -39,8 +39,7 @@ def _share_target(user: User) -> User:
 
 def task_share(*, actor: User, task: Task, user: User) -> bool:
     """Let ``user`` see ``task`` (a django-guardian ``view_task`` grant); return False if it already could."""
-    access.check_role_on_task(actor, task.pk, access.SHARE_TASK)
-    task = access.access_task(actor, task.pk)
+    task = access.check_on_task(actor, task.pk, access.SHARE_TASK)
     target = _share_target(user)
     if access.sees_everything(target):
         raise ValidationError(_("该用户本就可以查看全部任务，无需授权"), fields={"user": [_("无需授权")]})
@@ -59,8 +58,7 @@ def task_share(*, actor: User, task: Task, user: User) -> bool:
 
 def task_unshare(*, actor: User, task: Task, user: User) -> bool:
     """Withdraw a ``view_task`` grant; return False if there was none. Unit scoping is unaffected."""
-    access.check_role_on_task(actor, task.pk, access.UNSHARE_TASK)
-    task = access.access_task(actor, task.pk)
+    task = access.check_on_task(actor, task.pk, access.UNSHARE_TASK)
     target = User.objects.filter(pk=user.pk).first()
     if target is None:
         raise NotFound(_("用户不存在"))

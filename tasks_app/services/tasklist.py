@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from orgs.models import OrgUnit
-from reform.errors import ConflictError, ValidationError
+from reform.errors import ConflictError, PermissionDenied, ValidationError
+from reform.roles import Role
 
 from .. import access, events, tree
 from ..models import Domain, Task
@@ -36,6 +37,7 @@ TASK_EDIT_FIELDS = (
     "lead_unit",
     "owner_name",
     "owner",
+    "leader_in_charge",
     "start_date",
     "deadline",
     "weight",
@@ -59,6 +61,29 @@ def task_field_errors(data: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+def _responsibility_errors(
+    actor: User | None,
+    *,
+    lead_unit: OrgUnit,
+    cooperating_units: Iterable[OrgUnit] = (),
+    owner: User | None = None,
+    leader_in_charge: User | None = None,
+) -> dict[str, list[str]]:
+    """Who answers for a task, checked: units within the actor's jurisdiction, the 责任人 an account of
+    the lead unit, the 分管领导 an active leader account."""
+    errors: dict[str, list[str]] = {}
+    if actor is not None and not access.in_jurisdiction(actor, lead_unit):
+        errors["lead_unit"] = [_("牵头单位“%(u)s”不在您的管辖范围内") % {"u": lead_unit.name}]
+    outside = [u.name for u in cooperating_units if actor is not None and not access.in_jurisdiction(actor, u)]
+    if outside:
+        errors["cooperating_units"] = [_("配合单位不在您的管辖范围内：%(u)s") % {"u": "、".join(outside)}]
+    if owner is not None and (owner.unit_id is None or not lead_unit.contains(owner.unit) or not owner.is_active):
+        errors["owner"] = [_("责任人须是牵头单位“%(u)s”的在用账号") % {"u": lead_unit.name}]
+    if leader_in_charge is not None and (leader_in_charge.role != Role.LEADER or not leader_in_charge.is_active):
+        errors["leader_in_charge"] = [_("分管领导须是在用的领导账号")]
+    return errors
+
+
 def task_create(
     *,
     actor: User | None,
@@ -72,6 +97,7 @@ def task_create(
     is_service: bool = False,
     owner_name: str = "",
     owner: User | None = None,
+    leader_in_charge: User | None = None,
     start_date: date | None = None,
     deadline: date | None = None,
     weight: Decimal | int | str = 1,
@@ -79,11 +105,11 @@ def task_create(
     """Create a task under the parent its code names (``2.3.1`` goes under ``2.3``)."""
     if actor is not None:
         access.CREATE_TASK.check_role(actor)
-        if not access.in_jurisdiction(actor, lead_unit):
-            message = _("牵头单位“%(u)s”不在您的管辖范围内") % {"u": lead_unit.name}
-            raise ValidationError(message, fields={"lead_unit": [message]})
+    cooperating_units = list(cooperating_units)
     code = tree.normalise_code(code)
-    errors: dict[str, list[str]] = {}
+    errors = _responsibility_errors(
+        actor, lead_unit=lead_unit, cooperating_units=cooperating_units, owner=owner, leader_in_charge=leader_in_charge
+    )
     if message := tree.code_error(code):
         errors["code"] = [message]
     errors.update(task_field_errors({"title": title, "weight": weight, "start_date": start_date, "deadline": deadline}))
@@ -95,6 +121,10 @@ def task_create(
             if parent is None:
                 raise ValidationError(
                     _("上级任务“%(code)s”不存在") % {"code": parent_code}, fields={"code": [_("上级任务不存在")]}
+                )
+            if actor is not None and not access.supervises(actor, parent):
+                raise PermissionDenied(
+                    _("上级任务“%(code)s”不在您的督办范围内，不能在其下创建任务") % {"code": parent_code}
                 )
         if domain is None:
             if parent is None:
@@ -115,6 +145,7 @@ def task_create(
             lead_unit=lead_unit,
             owner_name=owner_name,
             owner=owner,
+            leader_in_charge=leader_in_charge,
             start_date=start_date,
             deadline=deadline,
             weight=Decimal(str(weight)),
@@ -140,7 +171,7 @@ def task_create(
 
 def task_update(*, actor: User, task: Task, **changes: Any) -> Task:
     """Edit a task's fields (not its state or code); the trace records old and new values."""
-    access.check_role_on_task(actor, task.pk, access.UPDATE_TASK)
+    access.check_on_task(actor, task.pk, access.UPDATE_TASK)
     unknown = set(changes) - set(TASK_EDIT_FIELDS) - {"cooperating_units"}
     if unknown:
         raise ValidationError(_("不能修改字段：%(f)s") % {"f": "、".join(sorted(unknown))})
@@ -148,7 +179,9 @@ def task_update(*, actor: User, task: Task, **changes: Any) -> Task:
         task = Task.objects.select_for_update().get(pk=task.pk)
         merged = {f: getattr(task, f) for f in ("title", "weight", "start_date", "deadline")}
         merged.update({k: v for k, v in changes.items() if k in merged})
-        raise_if(task_field_errors(merged))
+        errors = task_field_errors(merged)
+        errors.update(_changed_responsibility_errors(actor, task, changes))
+        raise_if(errors)
         diff: dict[str, list[Any]] = {}
         for field, value in changes.items():
             if field == "cooperating_units":
@@ -177,15 +210,35 @@ def task_update(*, actor: User, task: Task, **changes: Any) -> Task:
     return task
 
 
+def _changed_responsibility_errors(actor: User, task: Task, changes: dict[str, Any]) -> dict[str, list[str]]:
+    """``_responsibility_errors`` for the fields an edit changes (what was there stays acceptable)."""
+    lead_unit = changes.get("lead_unit", task.lead_unit)
+    owner = changes.get("owner", task.owner if "lead_unit" in changes else None)
+    current = set(task.cooperating_units.values_list("pk", flat=True))
+    added = [u for u in changes.get("cooperating_units", ()) if u.pk not in current]
+    errors = _responsibility_errors(
+        actor,
+        lead_unit=lead_unit,
+        cooperating_units=added,
+        owner=owner,
+        leader_in_charge=changes.get("leader_in_charge"),
+    )
+    if "lead_unit" not in changes:
+        errors.pop("lead_unit", None)
+    return errors
+
+
 def task_move(*, actor: User, task: Task, new_parent: Task | None) -> Task:
     """Move a task (and its subtree) under ``new_parent``; codes are renumbered to the new place."""
-    access.check_role_on_task(actor, task.pk, access.MOVE_TASK)
+    access.check_on_task(actor, task.pk, access.MOVE_TASK)
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
         old_code = task.code
         old_parent_code = task.parent_id
         if new_parent is not None:
-            new_parent = Task.objects.select_for_update().get(pk=new_parent.pk)
+            new_parent = Task.objects.select_for_update().select_related("lead_unit").get(pk=new_parent.pk)
+            if not access.supervises(actor, new_parent):
+                raise PermissionDenied(_("目标上级任务不在您的督办范围内"))
             if new_parent.code == old_code or new_parent.code.startswith(old_code + "."):
                 raise ValidationError(_("不能把任务移动到它自己或它的下级任务之下"), fields={"parent": [_("无效")]})
         if (new_parent.code if new_parent else None) == old_parent_code:
@@ -223,7 +276,7 @@ def task_move(*, actor: User, task: Task, new_parent: Task | None) -> Task:
 
 def task_delete(*, actor: User, task: Task) -> None:
     """Delete a task only when nothing hangs off it: no children, indicators or supervision history."""
-    access.check_role_on_task(actor, task.pk, access.DELETE_TASK)
+    access.check_on_task(actor, task.pk, access.DELETE_TASK)
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
         blockers = []

@@ -111,7 +111,7 @@ def test_a_unit_that_only_sees_the_task_by_grant_may_not_report(indicator, city)
 
     viewer = make_user(Role.UNIT_ADMIN, unit=make_unit("市财政局", parent=city))
     assign_perm("tasks_app.view_task", viewer, indicator.task)
-    with pytest.raises(PermissionDenied, match="只有牵头单位或配合单位可以填报该任务的指标"):
+    with pytest.raises(PermissionDenied, match="只有牵头单位、配合单位或督办该任务的督查室可以填报该任务的指标"):
         services.measurement_record(actor=viewer, indicator=indicator, period_end=date(2026, 10, 31), value=1)
 
 

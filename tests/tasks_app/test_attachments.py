@@ -190,7 +190,7 @@ def test_outsiders_get_not_found_and_a_shared_viewer_may_not_upload(task, city, 
         attachment_store(actor=outsider, task=task, uploaded_file=upload("a.pdf", PDF))
 
     task_share(actor=office_user, task=task, user=outsider)  # may now see it, still not a responsible unit
-    with pytest.raises(PermissionDenied, match="只有督查室和该任务的牵头、配合单位可以上传附件"):
+    with pytest.raises(PermissionDenied, match="只有督办该任务的督查室和该任务的牵头、配合单位可以上传附件"):
         attachment_store(actor=outsider, task=task, uploaded_file=upload("a.pdf", PDF))
     assert not Attachment.objects.exists()
 
