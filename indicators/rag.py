@@ -5,7 +5,8 @@ Rules, in the order they are reported within a colour (thresholds from settings)
 - red: ``overdue`` — the deadline has passed and the task is not closed; ``indicator_behind`` — an
   indicator's latest value is more than ``RAG_RED_INDICATOR_GAP`` points of achievement behind the
   trajectory of the same period; ``listed_supervision`` — an open 挂牌督办; ``instruction_overdue`` —
-  an instruction unanswered (issued or returned) past its due date;
+  an instruction unanswered (issued or returned) past its due date; ``share_overdue`` — a cooperating
+  unit's share (分工) not reported done by its own deadline ("配合单位 X 分工逾期");
 - yellow: ``deadline_near`` — the deadline is within ``RAG_WARN_DAYS`` days and progress is below
   100; ``behind_schedule`` — progress is more than ``RAG_YELLOW_PROGRESS_GAP`` points behind the
   elapsed-time line (elapsed share of start → deadline × 100); ``indicator_behind`` — more than
@@ -58,7 +59,7 @@ from django.utils import timezone
 
 from reform.periods import Period, last_missed_period
 from tasks_app import tree
-from tasks_app.models import SEVERITY, Feedback, Instruction, Notice, Rag, Task
+from tasks_app.models import SEVERITY, Feedback, Instruction, Notice, Rag, Task, TaskShare
 from tasks_app.workflow import FINAL_STATUSES, REPORTING_STATUSES
 
 from .achievement import achievement, linear_expected
@@ -71,6 +72,7 @@ RULE_ORDER = (
     "indicator_behind",
     "listed_supervision",
     "instruction_overdue",
+    "share_overdue",
     "deadline_near",
     "behind_schedule",
     "report_missed",
@@ -142,6 +144,7 @@ class Facts:
     listed: dict[int, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
     instructions: dict[int, list[tuple[int, str, date]]] = field(default_factory=lambda: defaultdict(list))
     reported: set[int] = field(default_factory=set)
+    shares: dict[int, list[tuple[int, str, date]]] = field(default_factory=lambda: defaultdict(list))
     indicators: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -177,11 +180,19 @@ def gather(scope: Q, today: date) -> Facts:
         .values_list("fact", "task_id", "id", "body", "day")
         .order_by()
     )
-    for fact, task_id, object_id, body, day in listed.union(instructions, reports, all=True):
+    shares = (
+        TaskShare.objects.filter(scope, state=TaskShare.State.OPEN, deadline__lt=today)
+        .annotate(fact=Value("share"), body=F("unit__name"), day=F("deadline"))
+        .values_list("fact", "task_id", "id", "body", "day")
+        .order_by()
+    )
+    for fact, task_id, object_id, body, day in listed.union(instructions, reports, shares, all=True):
         if fact == "listed":
             facts.listed[task_id].append((object_id, body))
         elif fact == "instruction":
             facts.instructions[task_id].append((object_id, body, day))
+        elif fact == "share":
+            facts.shares[task_id].append((object_id, body, day))
         else:
             facts.reported.add(task_id)
     for row in _indicator_rows(scope):
@@ -311,6 +322,19 @@ def own_light(task: dict[str, Any], facts: Facts, today: date) -> Light:
                 Rag.RED,
                 f"批示“{shown}”逾期 {days} 天未回复",
                 instruction_id=instruction_id,
+                days=days,
+                due_date=due.isoformat(),
+            )
+        )
+    for share_id, unit_name, due in sorted(facts.shares.get(task["id"], []), key=lambda i: (i[2], i[1])):
+        days = (today - due).days
+        fired.append(
+            _rule(
+                "share_overdue",
+                Rag.RED,
+                f"配合单位{unit_name}分工逾期 {days} 天（时限 {due.isoformat()}）",
+                share_id=share_id,
+                unit=unit_name,
                 days=days,
                 due_date=due.isoformat(),
             )

@@ -44,7 +44,7 @@ from reform.periods import Period, due_date_for, last_missed_period, period_of, 
 from reform.roles import Role
 from tasks_app import services
 from tasks_app.models import Feedback, Instruction, Notice, Task
-from tasks_app.notify import deliver_event, notify_on_commit
+from tasks_app.notify import deliver_event, leaders_in_charge, notify_on_commit
 from tasks_app.workflow import REPORTING_STATUSES, Status
 
 from . import events
@@ -295,10 +295,13 @@ def _issue(item: Overdue, level: int, today: date) -> bool:
 
 
 def leader_recipients(notice: Notice) -> list[User]:
-    """From 督办 on, the unit's leadership hears too: the lead unit's admins and the leader role."""
+    """From 督办 on, the leadership hears too: the lead unit's admins and the task's 分管领导 (or, with
+    none named, the leaders of the task's level)."""
+    task = notice.task
+    in_charge = leaders_in_charge(task).values("pk")
     return list(
         User.objects.filter(is_active=True)
-        .filter(Q(groups__name=Role.LEADER) | Q(groups__name=Role.UNIT_ADMIN, unit_id=notice.task.lead_unit_id))
+        .filter(Q(pk__in=in_charge) | Q(groups__name=Role.UNIT_ADMIN, unit_id=task.lead_unit_id))
         .distinct()
         .order_by("pk")
     )

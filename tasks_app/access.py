@@ -36,8 +36,8 @@ from reform.errors import InvalidTransition, NotFound, PermissionDenied
 from reform.roles import UNIT_ROLES, Role, has_role
 from reform.workdays import add_working_days
 
-from .models import ExtensionRequest, Instruction, Task
-from .workflow import FINAL_STATUSES, Status
+from .models import ExtensionRequest, Instruction, Task, TaskShare
+from .workflow import FINAL_STATUSES, ShareState, Status
 
 if TYPE_CHECKING:
     pass
@@ -505,6 +505,57 @@ DECIDE_EXTENSION = Rule(
     relation_error=NOT_SUPERVISED,
     transition="approve",
     state_error=gettext_lazy("该延期申请已审批"),
+)
+
+# Cooperating units' shares (分工).
+
+
+def leads_or_supervises(user: Any, task: Task) -> bool:
+    """The lead unit coordinates its cooperating units; the office supervising the task may too."""
+    return supervises(user, task) if user.role in (Role.OFFICE, Role.LEADER) else leads(user, task)
+
+
+def holds_share(user: Any, share: TaskShare) -> bool:
+    """The user acts for the cooperating unit whose share it is."""
+    unit = unit_of(user)
+    return unit is not None and unit.contains(share.unit)
+
+
+def task_started(share: TaskShare) -> bool:
+    return share.task.status in STARTED
+
+
+SET_SHARE = Rule(
+    gettext_lazy("设定配合分工"),
+    frozenset({Role.OFFICE, *UNIT_ROLES}),
+    relation=leads_or_supervises,
+    relation_error=gettext_lazy("只有牵头单位或督办该任务的督查室可以%(action)s"),
+    state=status_in(NOT_FINAL),
+    state_error=TASK_STATE,
+    conditions=(
+        (
+            lambda task: bool(task.cooperating_units.all()),
+            gettext_lazy("该任务没有配合单位，请先在任务中添加配合单位"),
+        ),
+    ),
+)
+REPORT_SHARE = Rule(
+    gettext_lazy("报送分工进展"),
+    UNIT_ROLES,
+    relation=holds_share,
+    relation_error=gettext_lazy("只有承担该分工的配合单位可以%(action)s"),
+    state=lambda share: share.state == ShareState.OPEN,
+    state_error=gettext_lazy("分工当前状态为“%(state)s”，不能%(action)s"),
+    conditions=((task_started, gettext_lazy("任务尚未交办或已办结，不能报送分工进展")),),
+)
+REOPEN_SHARE = Rule(
+    gettext_lazy("退回分工"),
+    frozenset({Role.OFFICE, *UNIT_ROLES}),
+    relation=lambda user, share: leads_or_supervises(user, share.task),
+    relation_error=gettext_lazy("只有牵头单位或督办该任务的督查室可以%(action)s"),
+    transition="reopen",
+    state_error=gettext_lazy("分工当前状态为“%(state)s”，不能%(action)s"),
+    conditions=((task_started, gettext_lazy("任务已办结或尚未交办，不能退回分工")),),
 )
 
 # Writing the task list itself, and the attachments and grants around it.

@@ -22,7 +22,7 @@ from trail.events import EventType
 
 from . import access, events, forms, services
 from .api import inputs
-from .models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
+from .models import ExtensionRequest, Instruction, Notice, ProblemReport, Task, TaskShare
 
 # What an action acts on, by the name its URLs and the service's keyword use.
 TARGETS: dict[str, type[Model]] = {
@@ -31,9 +31,10 @@ TARGETS: dict[str, type[Model]] = {
     "notice": Notice,
     "problem": ProblemReport,
     "extension": ExtensionRequest,
+    "share": TaskShare,
 }
 SERVICE_ARGUMENT = {"task": "task", "instruction": "instruction", "notice": "notice", "problem": "problem",
-                    "extension": "request"}  # fmt: skip
+                    "extension": "request", "share": "share"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,42 @@ ACTIONS: dict[str, Action] = {
             inputs.ProblemReportInput,
             creates="problem",
             done=_("问题已反馈"),
+        ),
+        # --- Cooperating units' shares (分工) -----------------------------------------------------------
+        Action(
+            "set_share",
+            _("设定配合分工"),
+            access.SET_SHARE,
+            services.share_set,
+            [events.SHARE_SET],
+            forms.SetShareForm,
+            inputs.SetShareInput,
+            creates="share",
+            done=_("配合分工已设定"),
+        ),
+        Action(
+            "report_share",
+            _("报送分工进展"),
+            access.REPORT_SHARE,
+            services.share_report,
+            [events.SHARE_REPORTED, events.SHARE_COMPLETED],
+            forms.ShareReportForm,
+            inputs.ShareReportInput,
+            on="share",
+            style="primary",
+            done=_("分工进展已报送"),
+        ),
+        Action(
+            "reopen_share",
+            _("退回分工"),
+            access.REOPEN_SHARE,
+            services.share_reopen,
+            [events.SHARE_REOPENED],
+            forms.ShareReopenForm,
+            inputs.ShareReopenInput,
+            on="share",
+            style="danger",
+            done=_("分工已退回"),
         ),
         # --- The supervision office and the leaders ----------------------------------------------------
         Action(

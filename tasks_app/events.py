@@ -7,15 +7,19 @@ its type: ``TASK_ASSIGNED(actor=…, task=…, from_state=…, to_state=…, pay
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from trail.events import Audience, EventType
 
-from .models import ExtensionRequest, Instruction, Notice, ProblemReport
+from .models import ExtensionRequest, Instruction, Notice, ProblemReport, TaskShare
 from .workflow import Status
 
 TASK_STATES = dict(Status.choices)
 LEAD, OFFICE = Audience.LEAD_UNIT, Audience.OFFICE
+RESPONSIBLE = Audience.RESPONSIBLE_UNITS  # the lead unit and every cooperating unit
 
 # --- The task tree ------------------------------------------------------------------------------
 
@@ -27,12 +31,16 @@ TASKLIST_IMPORTED = EventType("task.import", _("导入任务清单"))
 
 # --- The closed loop: one event per workflow transition (``task.<transition>``) ------------------
 
-TASK_ASSIGNED = EventType("task.assign", _("交办"), states=TASK_STATES, audience=LEAD, title="新交办任务：{task}")
+TASK_ASSIGNED = EventType(
+    "task.assign", _("交办"), states=TASK_STATES, audience=RESPONSIBLE, title="新交办任务：{task}"
+)
 TASK_ACCEPTED = EventType("task.accept", _("签收"), states=TASK_STATES, audience=OFFICE, title="任务已签收：{task}")
 TASK_DECLINED = EventType(
     "task.decline", _("退回"), states=TASK_STATES, audience=OFFICE, title="任务被单位退回：{task}"
 )
-TASK_REASSIGNED = EventType("task.reassign", _("改派"), states=TASK_STATES, audience=LEAD, title="改派任务：{task}")
+TASK_REASSIGNED = EventType(
+    "task.reassign", _("改派"), states=TASK_STATES, audience=RESPONSIBLE, title="改派任务：{task}"
+)
 TASK_HANDED_DOWN = EventType(
     "task.hand_down", _("下发"), states=TASK_STATES, audience=LEAD, title="收到下发的任务：{task}"
 )
@@ -75,12 +83,14 @@ TASK_APPROVED = EventType(
     "task.approve", _("审核通过"), states=TASK_STATES, audience=LEAD, title="任务审核通过：{task}"
 )
 TASK_EVALUATED = EventType(
-    "task.evaluate", _("评价办结"), states=TASK_STATES, audience=LEAD, title="任务已评价办结：{task}"
+    "task.evaluate", _("评价办结"), states=TASK_STATES, audience=RESPONSIBLE, title="任务已评价办结：{task}"
 )
 TASK_REOPENED = EventType(
-    "task.reopen", _("重新打开"), states=TASK_STATES, audience=LEAD, title="任务被重新打开：{task}"
+    "task.reopen", _("重新打开"), states=TASK_STATES, audience=RESPONSIBLE, title="任务被重新打开：{task}"
 )
-TASK_CANCELLED = EventType("task.cancel", _("撤销"), states=TASK_STATES, audience=LEAD, title="任务已撤销：{task}")
+TASK_CANCELLED = EventType(
+    "task.cancel", _("撤销"), states=TASK_STATES, audience=RESPONSIBLE, title="任务已撤销：{task}"
+)
 
 
 # --- Supervision objects ------------------------------------------------------------------------
@@ -90,7 +100,7 @@ INSTRUCTION_ISSUED = EventType(
     "instruction.issue",
     _("领导批示"),
     states=INSTRUCTION_STATES,
-    audience=LEAD,
+    audience=Audience.TARGET_UNITS,
     title="收到领导批示：{task}",
 )
 INSTRUCTION_ANSWERED = EventType(
@@ -105,7 +115,7 @@ INSTRUCTION_RETURNED = EventType(
     "instruction.return",
     _("批示退回重办"),
     states=INSTRUCTION_STATES,
-    audience=LEAD,
+    audience=Audience.TARGET_UNITS,
     title="批示回复被退回：{task}",
 )
 
@@ -152,6 +162,58 @@ EXTENSION_REJECTED = EventType(
     states=EXTENSION_STATES,
     audience=LEAD,
     title="延期申请被驳回：{task}",
+)
+
+SHARE_STATES = dict(TaskShare.State.choices)
+
+
+def _share_summary(payload: Mapping[str, Any]) -> str:
+    """配合单位：X；分工：…；时限：…；内容：… (what a timeline line says about a share)."""
+    parts = [
+        f"{label}：{payload[key]}"
+        for key, label in (
+            ("unit", "配合单位"),
+            ("work", "分工"),
+            ("deadline", "时限"),
+            ("text", "内容"),
+            ("reason", "理由"),
+        )
+        if payload.get(key) not in (None, "")
+    ]
+    return "；".join(parts)
+
+
+SHARE_SET = EventType(
+    "share.set",
+    _("设定配合分工"),
+    states=SHARE_STATES,
+    summary=_share_summary,
+    audience=Audience.SHARE_UNIT,
+    title="收到配合分工：{task}",
+)
+SHARE_REPORTED = EventType(
+    "share.report",
+    _("报送分工进展"),
+    states=SHARE_STATES,
+    summary=_share_summary,
+    audience=LEAD,
+    title="配合单位报送分工进展：{task}",
+)
+SHARE_COMPLETED = EventType(
+    "share.complete",
+    _("分工完成"),
+    states=SHARE_STATES,
+    summary=_share_summary,
+    audience=LEAD,
+    title="配合单位已完成分工：{task}",
+)
+SHARE_REOPENED = EventType(
+    "share.reopen",
+    _("退回分工"),
+    states=SHARE_STATES,
+    summary=_share_summary,
+    audience=Audience.SHARE_UNIT,
+    title="配合分工被退回：{task}",
 )
 
 # --- Announced, not traced: reminders the rhythm sends ------------------------------------------

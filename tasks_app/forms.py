@@ -444,6 +444,37 @@ class ProblemAnswerForm(ActionForm):
     resolve = forms.BooleanField(label=_("问题已解决，办结该问题"), required=False)
 
 
+class SetShareForm(ActionForm):
+    """分工: one cooperating unit's part of the item, and its own deadline."""
+
+    unit = forms.ModelChoiceField(
+        label=_("配合单位"),
+        queryset=OrgUnit.objects.none(),
+        empty_label=None,
+        error_messages={"required": _("请选择配合单位"), "invalid_choice": _("请选择该任务的配合单位")},
+    )
+    work = _text(_("分工内容"), rows=3, help_text=_("该配合单位承担的具体工作"))
+    deadline = forms.DateField(
+        label=_("分工时限"), required=False, widget=_date_input(), help_text=_("不填则随任务完成时限")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        assert isinstance(field, forms.ModelChoiceField)
+        if self.page is not None:
+            field.queryset = self.page.task.cooperating_units.order_by("path")
+
+
+class ShareReportForm(ActionForm):
+    text = _text(_("进展情况"), rows=3)
+    done = forms.BooleanField(label=_("本单位分工已完成"), required=False)
+
+
+class ShareReopenForm(ActionForm):
+    reason = _text(_("退回理由"), rows=3, help_text=_("说明分工哪些方面尚未完成"))
+
+
 # --- Ten-day report -------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from reform.roles import Role
 from trail.events import Audience, EventType, event_type, notifying_actions
 from trail.models import RelayCursor, TraceEntry
 
+from . import tree
 from .models import Instruction, Notification, Task, TaskShare
 
 if TYPE_CHECKING:
@@ -64,6 +65,18 @@ def kick_relay() -> None:
     enqueue(RELAY_JOB)
 
 
+def _of_level(role: str, lead_path: str) -> Q:
+    """Accounts of ``role`` at the level that supervises a unit: the nearest scope above it, else the city's."""
+    scopes = [
+        path
+        for path in User.objects.filter(groups__name=role, is_active=True, scope__isnull=False)
+        .values_list("scope__path", flat=True)
+        .distinct()
+        if lead_path.startswith(path)
+    ]
+    return Q(scope__path=max(scopes, key=len)) if scopes else Q(scope__isnull=True)
+
+
 def supervising_offices(task: Task) -> QuerySet[User]:
     """The supervision office of the task's level, and the office that created the task.
 
@@ -71,30 +84,38 @@ def supervising_offices(task: Task) -> QuerySet[User]:
     street's item; the city office, with no scope, for the city's own departments).
     """
     offices = User.objects.filter(groups__name=Role.OFFICE, is_active=True)
-    lead_path = task.lead_unit.path
-    scopes = [
-        path
-        for path in offices.filter(scope__isnull=False).values_list("scope__path", flat=True).distinct()
-        if lead_path.startswith(path)
-    ]
-    wanted = Q(scope__path=max(scopes, key=len)) if scopes else Q(scope__isnull=True)
-    creator = (
-        offices.filter(pk=task.created_by_id).values_list("scope_id", flat=True).first() if task.created_by_id else None
-    )
-    if task.created_by_id and offices.filter(pk=task.created_by_id).exists():
-        wanted |= Q(scope_id=creator) if creator is not None else Q(scope__isnull=True)
+    wanted = _of_level(Role.OFFICE, task.lead_unit.path)
+    creator = offices.filter(pk=task.created_by_id).values_list("scope_id", flat=True) if task.created_by_id else None
+    if creator is not None and creator.exists():
+        scope_id = creator.first()
+        wanted |= Q(scope_id=scope_id) if scope_id is not None else Q(scope__isnull=True)
     return offices.filter(wanted)
+
+
+def leaders_in_charge(task: Task) -> QuerySet[User]:
+    """督办 goes to the task's 分管领导: its own, else the nearest ancestor's; with none named, the
+    leaders of the task's level (the nearest leader scope above the lead unit, else the city's)."""
+    leaders = User.objects.filter(groups__name=Role.LEADER, is_active=True)
+    codes = [task.code, *reversed(tree.ancestor_codes(task.code))]
+    named = dict(
+        Task.objects.filter(code__in=codes, leader_in_charge__isnull=False).values_list("code", "leader_in_charge_id")
+    )
+    for code in codes:  # the item itself first, then upwards
+        if code in named and leaders.filter(pk=named[code]).exists():
+            return leaders.filter(pk=named[code])
+    return leaders.filter(_of_level(Role.LEADER, task.lead_unit.path))
 
 
 def _units_of(declared: EventType, task: Task, object_id: str) -> list[int]:
     if declared.audience == Audience.RESPONSIBLE_UNITS:
         return [task.lead_unit_id, *task.cooperating_units.values_list("pk", flat=True)]
     if declared.audience == Audience.TARGET_UNITS and object_id.isdigit():
-        return list(
+        targets = list(
             Instruction.target_units.through.objects.filter(instruction_id=int(object_id)).values_list(
                 "orgunit_id", flat=True
             )
         )
+        return targets or [task.lead_unit_id]
     if declared.audience == Audience.SHARE_UNIT and object_id.isdigit():
         return list(TaskShare.objects.filter(pk=int(object_id)).values_list("unit_id", flat=True))
     return [task.lead_unit_id]

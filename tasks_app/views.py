@@ -240,6 +240,7 @@ def _detail_context(request: HttpRequest, page: TaskPage) -> dict[str, Any]:
         ("notice", page.notices),
         ("extension", page.extensions),
         ("problem", page.problems),
+        ("share", page.shares),
     ):
         for obj in objects:
             object_forms[f"{kind}-{obj.pk}"] = [

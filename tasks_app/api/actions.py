@@ -48,6 +48,7 @@ KINDS: dict[str, tuple[str, str, type[drf_serializers.Serializer]]] = {
     "correction": ("corrections", "整改", s.CorrectionSerializer),
     "extension": ("extensions", "延期申请", s.ExtensionSerializer),
     "evaluation": ("evaluations", "评价", s.EvaluationSerializer),
+    "share": ("shares", "配合分工", s.ShareSerializer),
 }
 LIST_SUMMARIES = {
     "instruction": "任务的领导批示",
@@ -57,6 +58,7 @@ LIST_SUMMARIES = {
     "correction": "任务的整改通知",
     "extension": "任务的延期申请",
     "evaluation": "任务的评价",
+    "share": "任务的配合单位分工",
 }
 LIST_DESCRIPTIONS = {
     "correction": "整改通知由流转 request_correction 产生，由流转 submit_completion 的 correction_answer 答复。",

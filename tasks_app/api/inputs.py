@@ -195,3 +195,22 @@ class TasklistImportInput(serializers.Serializer):
     file = serializers.FileField(help_text=gettext_lazy("任务清单 .xlsx（导入模板格式）"))
     dry_run = serializers.BooleanField(default=False, help_text=gettext_lazy("只检查，不保存"))
     create_units = serializers.BooleanField(default=False, help_text=gettext_lazy("自动新建文件中不存在的单位"))
+
+
+class SetShareInput(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.all(), help_text=gettext_lazy("配合单位 id（须是该任务的配合单位）")
+    )
+    work = text_field(label=gettext_lazy("分工内容"))
+    deadline = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text=gettext_lazy("分工时限；不传则随任务时限")
+    )
+
+
+class ShareReportInput(serializers.Serializer):
+    text = text_field(label=gettext_lazy("进展情况"))
+    done = serializers.BooleanField(default=False, help_text=gettext_lazy("true：报告该分工已完成"))
+
+
+class ShareReopenInput(serializers.Serializer):
+    reason = text_field(label=gettext_lazy("退回理由"))

@@ -17,7 +17,17 @@ from rest_framework import serializers
 from indicators.models import Indicator, Measurement
 
 from ..access import TRANSITION_RULES
-from ..models import CorrectionOrder, Evaluation, ExtensionRequest, Feedback, Instruction, Notice, ProblemReport, Rag
+from ..models import (
+    CorrectionOrder,
+    Evaluation,
+    ExtensionRequest,
+    Feedback,
+    Instruction,
+    Notice,
+    ProblemReport,
+    Rag,
+    TaskShare,
+)
 from ..workflow import Status
 from .filters import DIMENSIONS
 
@@ -238,6 +248,19 @@ class ProblemSerializer(serializers.ModelSerializer):
         model = ProblemReport
         fields = ["id", "task", "task_code", "text", "unit", "reported_by", "state", "state_label", "response"]
         fields += ["responded_by", "responded_at", "created_at"]
+
+
+class ShareSerializer(serializers.ModelSerializer):
+    task_code = serializers.CharField(source="task.code")
+    state_label = serializers.CharField(source="get_state_display")
+    unit = UnitRefSerializer()
+    created_by = PersonField()
+    overdue = serializers.BooleanField(help_text=gettext_lazy("未完成且已过分工时限"))
+
+    class Meta:
+        model = TaskShare
+        fields = ["id", "task", "task_code", "unit", "work", "deadline", "state", "state_label", "overdue"]
+        fields += ["done_at", "done_note", "created_by", "created_at"]
 
 
 class CorrectionSerializer(serializers.ModelSerializer):

@@ -6,7 +6,16 @@ from django.db.models import Prefetch, QuerySet
 
 from orgs.models import OrgUnit
 
-from ..models import CorrectionOrder, Evaluation, ExtensionRequest, Feedback, Instruction, Notice, ProblemReport
+from ..models import (
+    CorrectionOrder,
+    Evaluation,
+    ExtensionRequest,
+    Feedback,
+    Instruction,
+    Notice,
+    ProblemReport,
+    TaskShare,
+)
 
 
 def instructions_of(task_id: int) -> QuerySet[Instruction]:
@@ -63,6 +72,10 @@ def evaluations_of(task_id: int) -> QuerySet[Evaluation]:
     return Evaluation.objects.filter(task_id=task_id).select_related("task", "evaluator").order_by("-created_at", "-id")
 
 
+def shares_of(task_id: int) -> QuerySet[TaskShare]:
+    return TaskShare.objects.filter(task_id=task_id).select_related("task", "unit", "created_by").order_by("unit__path")
+
+
 SUPERVISION_OF = {
     "instruction": instructions_of,
     "notice": notices_of,
@@ -71,4 +84,5 @@ SUPERVISION_OF = {
     "correction": corrections_of,
     "extension": extensions_of,
     "evaluation": evaluations_of,
+    "share": shares_of,
 }

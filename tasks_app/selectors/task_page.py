@@ -27,6 +27,7 @@ from ..models import (
     ProblemReport,
     Task,
     TaskForce,
+    TaskShare,
 )
 from .hierarchy import task_ancestors
 from .timeline import TimelineItem, task_timeline_items
@@ -60,6 +61,7 @@ class TaskPage:
     corrections: list[CorrectionOrder]
     extensions: list[ExtensionRequest]
     problems: list[ProblemReport]
+    shares: list[TaskShare]
     feedbacks: list[Feedback]
     evaluations: list[Evaluation]
     timeline: list[TimelineItem]
@@ -120,6 +122,7 @@ def task_page(*, user: User, task_id: int | str) -> TaskPage:
         corrections=list(task.corrections.select_related("issued_by").order_by("-created_at")),
         extensions=list(task.extensions.select_related("requested_by").order_by("-created_at")),
         problems=list(task.problems.select_related("unit", "reported_by").order_by("-created_at")),
+        shares=list(task.shares.select_related("unit").order_by("unit__path")),
         feedbacks=list(
             task.feedbacks.select_related("unit", "submitted_by")
             .prefetch_related("attachments")

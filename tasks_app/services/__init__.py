@@ -25,6 +25,7 @@ from .loop import (
     tasks_assign,
 )
 from .rollup import rollup_from, rollup_progress, schedule_light_refresh
+from .shares import share_reopen, share_report, share_set
 from .sharing import task_share, task_unshare
 from .supervision import (
     extension_decide,
@@ -58,6 +59,9 @@ __all__ = [
     "rollup_from",
     "rollup_progress",
     "schedule_light_refresh",
+    "share_reopen",
+    "share_report",
+    "share_set",
     "task_accept",
     "task_approve",
     "task_assign",

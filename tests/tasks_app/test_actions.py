@@ -30,7 +30,7 @@ from tasks_app import access
 from tasks_app.actions import ACTIONS, TRANSITIONS, object_actions, task_actions
 from tasks_app.api.actions import routes
 from tasks_app.forms import ActionForm
-from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
+from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task, TaskShare
 from tasks_app.services import evaluation_criteria
 from trail.events import REGISTRY, EventType
 
@@ -105,6 +105,9 @@ def valid_input(key: str, target: Any) -> dict[str, Any]:
     return {
         "accept": {},
         "decline": {"reason": "该事项属于数据资源局职责"},
+        "set_share": {"unit": task.cooperating_units.order_by("pk").first(), "work": "提供数据接口", "deadline": None},
+        "report_share": {"text": "接口已联调", "done": True},
+        "reopen_share": {"reason": "接口文档不完整"},
         "reassign": {"lead_unit": None, "comment": "坚持原交办"},
         "unit_signoff": {"approve": True, "comment": ""},
         "report_progress": {"text": "本旬按计划推进", "progress": task.progress},
@@ -166,7 +169,7 @@ def sampled_tasks() -> list[Task]:
     """The same sample on every run: a task for every supervision object's every state, a parent waiting
     for evaluation, then tasks of every state, up to ``TASKS_SAMPLED``."""
     chosen: dict[int, Task] = {}
-    for model in (Instruction, Notice, ProblemReport, ExtensionRequest):
+    for model in (Instruction, Notice, ProblemReport, ExtensionRequest, TaskShare):
         for state in model.State.values:
             row = model.objects.filter(state=state).select_related("task").order_by("pk").first()
             if row is not None:
@@ -198,6 +201,7 @@ def test_the_buttons_offered_are_exactly_what_the_services_accept(demo):
             *Notice.objects.filter(task=task),
             *ProblemReport.objects.filter(task=task),
             *ExtensionRequest.objects.filter(task=task),
+            *TaskShare.objects.filter(task=task),
         ]
         # Besides the fixed accounts, an account of the task's own lead unit and of a cooperating unit.
         own = [
