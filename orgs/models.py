@@ -15,6 +15,7 @@ class OrgUnit(models.Model):
         COUNTY = "county", _("区县")
         STREET = "street", _("街镇")
         COMMUNITY = "community", _("村社")
+        DIVISION = "division", _("内设处室")  # a department's own division, below it in the tree
 
     name = models.CharField(_("单位名称"), max_length=100, unique=True)
     short_code = models.CharField(_("单位简码"), max_length=32, unique=True)

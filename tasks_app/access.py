@@ -507,6 +507,25 @@ DECIDE_EXTENSION = Rule(
     state_error=gettext_lazy("该延期申请已审批"),
 )
 
+# Handing an item down (下发/分解): its lead unit's head, or the office supervising it, splits it
+# into sub-items for units below the lead unit; each runs the same loop at its level.
+HAND_DOWN = Rule(
+    gettext_lazy("下发分解"),
+    frozenset({Role.OFFICE, Role.UNIT_ADMIN}),
+    role_error=gettext_lazy("只有牵头单位负责人（单位管理员）或督查室可以%(action)s"),
+    relation=lambda user, task: leads_or_supervises(user, task),
+    relation_error=gettext_lazy("只有牵头单位或督办该任务的督查室可以%(action)s"),
+    state=status_in({Status.IN_PROGRESS, Status.CORRECTING}),
+    state_error=gettext_lazy("任务当前状态为“%(state)s”，签收后才能%(action)s"),
+    conditions=(
+        (
+            lambda task: task.lead_unit.children.exists(),
+            gettext_lazy("牵头单位没有下级单位或内设处室，无法下发；请先在组织机构中添加"),
+        ),
+    ),
+)
+
+
 # Cooperating units' shares (分工).
 
 
@@ -530,7 +549,7 @@ SET_SHARE = Rule(
     frozenset({Role.OFFICE, *UNIT_ROLES}),
     relation=leads_or_supervises,
     relation_error=gettext_lazy("只有牵头单位或督办该任务的督查室可以%(action)s"),
-    state=status_in(NOT_FINAL),
+    state=status_in(STARTED),
     state_error=TASK_STATE,
     conditions=(
         (

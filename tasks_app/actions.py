@@ -53,6 +53,9 @@ class Action:
     done: Any = ""  # the message after success
     # Something the rule cannot see that also stops it now (the service refuses it with a conflict).
     blocked: Callable[[Any], bool] | None = None
+    # An action on a task that is neither a transition nor creates a supervision object has its own
+    # API route under the task (``/api/tasks/{id}/<route>/``), answering the task's detail.
+    route: str = ""
 
     @property
     def model(self) -> type[Model]:
@@ -175,6 +178,18 @@ ACTIONS: dict[str, Action] = {
             inputs.ProblemReportInput,
             creates="problem",
             done=_("问题已反馈"),
+        ),
+        Action(
+            "hand_down",
+            _("下发分解"),
+            access.HAND_DOWN,
+            services.task_hand_down,
+            [events.TASK_HANDED_DOWN],
+            forms.HandDownForm,
+            inputs.HandDownInput,
+            own_page=True,
+            route="hand-down",
+            done=_("已分解下发，承办单位将收到通知"),
         ),
         # --- Cooperating units' shares (分工) -----------------------------------------------------------
         Action(

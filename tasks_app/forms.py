@@ -21,6 +21,7 @@ from reform.periods import period_of
 
 from .models import Notice, Rag
 from .selectors.task_list import TaskFilters, units_governed_by
+from .services.handdown import Part
 from .workflow import Status
 
 DATE_WIDGET = {"type": "date"}
@@ -444,13 +445,74 @@ class ProblemAnswerForm(ActionForm):
     resolve = forms.BooleanField(label=_("问题已解决，办结该问题"), required=False)
 
 
+class HandDownForm(TransitionForm):
+    """下发分解: a few rows, each a sub-item for a unit below the lead unit; empty rows are skipped."""
+
+    ROWS = 6
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        task = self.page.task if self.page is not None else None
+        units = (
+            OrgUnit.objects.filter(path__startswith=task.lead_unit.path).exclude(pk=task.lead_unit_id).order_by("path")
+            if task is not None
+            else OrgUnit.objects.none()
+        )
+        self.rows = []
+        for n in range(1, self.ROWS + 1):
+            row = {"n": n}
+            self.fields[f"title_{n}"] = forms.CharField(
+                label=_("事项名称"),
+                required=False,
+                max_length=300,
+                widget=forms.TextInput(attrs={"aria-label": _("第 %(n)d 项：事项名称") % row}),
+            )
+            self.fields[f"unit_{n}"] = forms.ModelChoiceField(
+                label=_("承办单位"),
+                queryset=units,
+                required=False,
+                empty_label=_("（请选择）"),
+                error_messages={"invalid_choice": _("请选择牵头单位的下级单位或内设处室")},
+            )
+            self.fields[f"unit_{n}"].widget.attrs["aria-label"] = _("第 %(n)d 项：承办单位") % row
+            self.fields[f"deadline_{n}"] = forms.DateField(label=_("完成时限"), required=False, widget=_date_input())
+            self.fields[f"deadline_{n}"].widget.attrs["aria-label"] = _("第 %(n)d 项：完成时限") % row
+            self.rows.append(n)
+
+    def row_fields(self) -> list[tuple[int, Any, Any, Any]]:
+        """(row number, title field, unit field, deadline field) for the template's table."""
+        return [(n, self[f"title_{n}"], self[f"unit_{n}"], self[f"deadline_{n}"]) for n in self.rows]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        parts = []
+        for n in self.rows:
+            title, unit, deadline = (data.get(f"{k}_{n}") for k in ("title", "unit", "deadline"))
+            if not (title or "").strip() and unit is None and deadline is None:
+                continue
+            if not (title or "").strip():
+                self.add_error(f"title_{n}", _("请填写事项名称"))
+            if unit is None:
+                self.add_error(f"unit_{n}", _("请选择承办单位"))
+            if (title or "").strip() and unit is not None:
+                parts.append(Part(title=title, lead_unit=unit, deadline=deadline))
+        if not parts and not self.errors:
+            raise forms.ValidationError(_("请至少填写一个下级事项（名称和承办单位）"))
+        data["parts"] = parts
+        return data
+
+    def action_kwargs(self) -> dict[str, Any]:
+        return {
+            "parts": self.cleaned_data["parts"],
+            "expected_status": self.cleaned_data.get("expected_status") or None,
+        }
+
+
 class SetShareForm(ActionForm):
     """分工: one cooperating unit's part of the item, and its own deadline."""
 
-    unit = forms.ModelChoiceField(
+    unit = forms.ChoiceField(
         label=_("配合单位"),
-        queryset=OrgUnit.objects.none(),
-        empty_label=None,
         error_messages={"required": _("请选择配合单位"), "invalid_choice": _("请选择该任务的配合单位")},
     )
     work = _text(_("分工内容"), rows=3, help_text=_("该配合单位承担的具体工作"))
@@ -460,10 +522,13 @@ class SetShareForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["unit"]
-        assert isinstance(field, forms.ModelChoiceField)
-        if self.page is not None:
-            field.queryset = self.page.task.cooperating_units.order_by("path")
+        # The page's task comes with its cooperating units: no query for the choices.
+        units = list(self.page.task.cooperating_units.all()) if self.page is not None else []
+        self.units = {str(u.pk): u for u in units}
+        self.fields["unit"].choices = [(str(u.pk), u.name) for u in units]
+
+    def action_kwargs(self) -> dict[str, Any]:
+        return {**super().action_kwargs(), "unit": self.units[self.cleaned_data["unit"]]}
 
 
 class ShareReportForm(ActionForm):

@@ -269,6 +269,9 @@ def task_action(request: HttpRequest, task_id: int, key: str, obj_id: int | None
     obj = page_object(page, action.model, obj_id) if obj_id is not None else None
     target = obj if obj is not None else page.task
     if request.method == "POST":
+        # The same order as the API: scope (404, above), role and unit (403), then the input (400).
+        action.rule.check_role(user)
+        action.rule.check_relation(user, target)
         form = build_form(action, page, obj, request.POST, request.FILES, user=user)
         if form.is_valid():
             try:

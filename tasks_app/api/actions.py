@@ -89,7 +89,7 @@ def perform(action: Action, request: Request, pk: int) -> Response:
     target = enter(action, request.user, pk)
     data = validated(action.serializer, request.data)
     result = action.run(actor=request.user, target=target, **data)
-    if action.is_transition:
+    if action.is_transition or action.route:
         return detail_response(request.user, target.pk)
     if action.creates:
         return Response(serialized(action.creates, target.pk, result.pk), status=201)
@@ -106,6 +106,9 @@ def schema_for(action: Action) -> dict[str, Any]:
     if action.is_transition:
         operation_id, tag, ok, code = f"tasks_transition_{action.key}", "流转", s.TaskDetailSerializer, 200
         summary = f"流转：{action.label}"
+    elif action.route:
+        operation_id, tag, ok, code = f"tasks_{action.key}", "任务", s.TaskDetailSerializer, 200
+        summary = f"{action.label}（{roles_text(action)}）"
     else:
         kind = action.creates or action.on
         plural, tag, ok = KINDS[kind]
@@ -182,6 +185,8 @@ def routes() -> list[tuple[str, type[ApiView], str]]:
         if action.is_transition:
             path = f"tasks/<int:pk>/transitions/{action.key}/"
             found.append((path, action_view(action), f"api-task-transition-{action.key}"))
+        elif action.route:
+            found.append((f"tasks/<int:pk>/{action.route}/", action_view(action), f"api-task-{action.route}"))
         elif action.creates:
             plural = KINDS[action.creates][0]
             collections.add(action.creates)

@@ -16,6 +16,7 @@ from rest_framework import serializers
 from orgs.models import OrgUnit
 
 from ..models import Feedback, Notice
+from ..services.handdown import MAX_PARTS, Part
 from ..workflow import Status
 from .filters import MAX_ID
 
@@ -214,3 +215,21 @@ class ShareReportInput(serializers.Serializer):
 
 class ShareReopenInput(serializers.Serializer):
     reason = text_field(label=gettext_lazy("退回理由"))
+
+
+class PartInput(serializers.Serializer):
+    title = serializers.CharField(max_length=300, label=gettext_lazy("事项名称"))
+    lead_unit = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.all(), help_text=gettext_lazy("承办单位 id：牵头单位的下级单位或内设处室")
+    )
+    deadline = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text=gettext_lazy("不传则与上级事项相同")
+    )
+    description = text_field(required=False)
+
+
+class HandDownInput(TransitionInput):
+    parts = PartInput(many=True, allow_empty=False, max_length=MAX_PARTS, help_text=gettext_lazy("下发的下级事项"))
+
+    def validate_parts(self, rows: list[dict[str, Any]]) -> list[Part]:
+        return [Part(**row) for row in rows]

@@ -7,6 +7,7 @@ effects with ``transaction.on_commit``. Callers use ``services.<name>``; the mod
 
 from .attachments import attachment_store
 from .feedback import feedback_submit, tenday_due_date
+from .handdown import Part, task_hand_down
 from .inbox import notification_mark_read
 from .loop import (
     evaluation_criteria,
@@ -42,6 +43,7 @@ from .tasklist import TASK_EDIT_FIELDS, task_create, task_delete, task_field_err
 
 __all__ = [
     "TASK_EDIT_FIELDS",
+    "Part",
     "attachment_store",
     "evaluation_criteria",
     "extension_decide",
@@ -71,6 +73,7 @@ __all__ = [
     "task_delete",
     "task_evaluate",
     "task_field_errors",
+    "task_hand_down",
     "task_move",
     "task_reassign",
     "task_reopen",

@@ -84,6 +84,26 @@ def _responsibility_errors(
     return errors
 
 
+def insert_task(*, parent: Task | None, code: str, cooperating_units: Iterable[OrgUnit] = (), **fields: Any) -> Task:
+    """Save a new node of the tree at ``code`` (checked by the caller) and mark its parent a parent."""
+    task = Task(
+        code=code,
+        sort_key=tree.sort_key(code),
+        parent=parent,
+        depth=tree.depth_of(code),
+        **{**fields, "title": fields["title"].strip()},
+    )
+    try:
+        task.save()
+    except IntegrityError as exc:
+        raise ConflictError(_("编号“%(code)s”已被占用，请刷新后重试") % {"code": code}) from exc
+    task.cooperating_units.set(list(cooperating_units))
+    if parent is not None and parent.is_leaf:
+        Task.objects.filter(pk=parent.pk).update(is_leaf=False)
+        parent.is_leaf = False
+    return task
+
+
 def task_create(
     *,
     actor: User | None,
@@ -132,17 +152,16 @@ def task_create(
             domain = parent.domain
         if Task.objects.filter(code=code).exists():
             raise ValidationError(_("编号“%(code)s”已存在") % {"code": code}, fields={"code": [_("编号重复")]})
-        task = Task(
-            code=code,
-            sort_key=tree.sort_key(code),
+        task = insert_task(
             parent=parent,
-            depth=tree.depth_of(code),
-            title=title.strip(),
+            code=code,
+            title=title,
             description=description,
             domain=domain,
             is_governance=is_governance,
             is_service=is_service,
             lead_unit=lead_unit,
+            cooperating_units=cooperating_units,
             owner_name=owner_name,
             owner=owner,
             leader_in_charge=leader_in_charge,
@@ -151,13 +170,6 @@ def task_create(
             weight=Decimal(str(weight)),
             created_by=actor if actor is not None and actor.is_authenticated else None,
         )
-        try:
-            task.save()
-        except IntegrityError as exc:
-            raise ConflictError(_("编号“%(code)s”已被占用，请刷新后重试") % {"code": code}) from exc
-        task.cooperating_units.set(list(cooperating_units))
-        if parent is not None and parent.is_leaf:
-            Task.objects.filter(pk=parent.pk).update(is_leaf=False)
         events.TASK_CREATED(
             actor=actor,
             task=task,

@@ -70,6 +70,8 @@ class Side:
     report: int
     failed_report: int
     unit: int
+    share: int  # the cooperating unit's (市民政局's) open share of the task
+    division: int  # a division (处室) of the lead unit, to hand parts of the task down to
 
 
 @dataclass
@@ -85,11 +87,18 @@ class World:
         return self.sides[side]
 
 
-def _side(*, lead, unit_user, office, leader, report_unit) -> Side:
+def _side(*, lead, unit_user, office, leader, report_unit, cooperating) -> Side:
     today = timezone.localdate()
-    task = make_task(lead_unit=lead, start_date=today - timedelta(days=30), deadline=today + timedelta(days=60))
+    division = make_unit(f"{lead.name}综合处", parent=lead, level="division")
+    task = make_task(
+        lead_unit=lead,
+        start_date=today - timedelta(days=30),
+        deadline=today + timedelta(days=60),
+        cooperating_units=(cooperating,),
+    )
     drive(task, Status.IN_PROGRESS, office=office, unit_user=unit_user)
     task = Task.objects.get(pk=task.pk)
+    share = services.share_set(actor=office, task=task, unit=cooperating, work="提供民政数据")
     instruction = services.instruction_issue(actor=leader, task=task, text="请加快推进", due_date=today)
     answered = services.instruction_issue(actor=leader, task=task, text="请报送进展", due_date=today)
     services.instruction_answer(actor=unit_user, instruction=answered, response="已落实")
@@ -126,6 +135,8 @@ def _side(*, lead, unit_user, office, leader, report_unit) -> Side:
         report=report.pk,
         failed_report=failed.pk,
         unit=lead.pk,
+        share=share.pk,
+        division=division.pk,
     )
 
 
@@ -135,6 +146,7 @@ def build_world() -> World:
     dsj = make_unit("市大数据局", parent=city)
     jxj = make_unit("市经信局", parent=city)
     jyj = make_unit("市教育局", parent=city)
+    mzj = make_unit("市民政局", parent=city)  # cooperates on both sides' tasks; none of the actors is in it
     users = {
         "leader": make_user(Role.LEADER, unit=city, username="authz_leader"),
         "office": make_user(Role.OFFICE, unit=city, username="authz_office"),
@@ -146,8 +158,10 @@ def build_world() -> World:
     jxj_handler = make_user(Role.UNIT_HANDLER, unit=jxj, username="authz_jxj_handler")
     office, leader = users["office"], users["leader"]
     sides = {
-        OWN: _side(lead=dsj, unit_user=users["dsj_handler"], office=office, leader=leader, report_unit=dsj),
-        FOREIGN: _side(lead=jxj, unit_user=jxj_handler, office=office, leader=leader, report_unit=jxj),
+        OWN: _side(
+            lead=dsj, unit_user=users["dsj_handler"], office=office, leader=leader, report_unit=dsj, cooperating=mzj
+        ),
+        FOREIGN: _side(lead=jxj, unit_user=jxj_handler, office=office, leader=leader, report_unit=jxj, cooperating=mzj),
     }
     world = World(
         users=users,

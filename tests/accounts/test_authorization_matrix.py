@@ -136,6 +136,12 @@ def const(data: dict[str, Any]) -> Callable[[World, str, str], dict[str, Any]]:
     return lambda w, a, s: data
 
 
+def cooperating_unit() -> int:
+    from orgs.models import OrgUnit
+
+    return OrgUnit.objects.get(name="市民政局").pk
+
+
 def last_month_end():
     return today().replace(day=1) - timedelta(days=1)
 
@@ -276,6 +282,27 @@ API: dict[str, Row] = {
         roles=OFFICE,
         data=const({"approve": True, "comment": ""}),
     ),
+    "api-task-hand-down:POST": ApiRow(
+        task_url("/api/tasks/{id}/hand-down/"),
+        200,
+        roles=OFFICE | frozenset({Role.UNIT_ADMIN}),
+        data=lambda w, a, s: {"parts": [{"title": "分解事项", "lead_unit": w.side(s).division}]},
+    ),
+    "api-task-shares:GET": ApiRow(task_url("/api/tasks/{id}/shares/"), 200),
+    "api-task-shares:POST": ApiRow(
+        task_url("/api/tasks/{id}/shares/"),
+        201,
+        roles=OFFICE | UNIT,
+        data=lambda w, a, s: {"unit": cooperating_unit(), "work": "提供低保数据"},
+    ),
+    # Only the share's own unit (市民政局, no actor) reports on it: every actor who sees it gets 403.
+    "api-share-report:POST": ApiRow(
+        obj_url("/api/shares/{id}/report/", "share"), 200, roles=frozenset(), data=const({"text": "已提供"})
+    ),
+    # The share is still open: the lead unit and the office get past the checks to 409.
+    "api-share-reopen:POST": ApiRow(
+        obj_url("/api/shares/{id}/reopen/", "share"), 409, roles=OFFICE | UNIT, data=const({"reason": "未完成"})
+    ),
     "api-ranking:GET": ApiRow(fixed("/api/ranking/"), 200, scope=NONE),
     "api-notifications:GET": ApiRow(fixed("/api/notifications/"), 200, scope=NONE),
     "api-notifications-read-all:POST": ApiRow(fixed("/api/notifications/read-all/"), 200, scope=NONE),
@@ -335,6 +362,7 @@ class WebAction:
     post_ok: str = DONE  # REFUSED when the in-progress state forbids it (after the permission checks)
     obj: str = ""  # the supervision object it acts on (an attribute of the world's Side)
     get_ok: int | str = 200  # UNAVAILABLE when the page never offers it in this state
+    division: str = ""  # the form field that takes the side's division (处室) id
 
 
 WEB_ACTIONS: dict[str, WebAction] = {
@@ -384,6 +412,10 @@ WEB_ACTIONS: dict[str, WebAction] = {
     "reopen": WebAction(
         OFFICE_LEADER, {"expected_status": "closed", "reason": "遗留问题"}, REFUSED, get_ok=UNAVAILABLE
     ),
+    "hand_down": WebAction(OFFICE | frozenset({Role.UNIT_ADMIN}), {"title_1": "分解事项"}, division="unit_1"),
+    "set_share": WebAction(OFFICE | UNIT, lambda: {"unit": str(cooperating_unit()), "work": "提供低保数据"}),
+    "report_share": WebAction(frozenset(), {"text": "已提供"}, obj="share"),
+    "reopen_share": WebAction(OFFICE | UNIT, {"reason": "未完成"}, REFUSED, obj="share", get_ok=UNAVAILABLE),
     "cancel": WebAction(OFFICE_LEADER, {"expected_status": "in_progress", "reason": "任务调整"}),
 }
 
@@ -394,6 +426,8 @@ def web_action_rows() -> dict[str, Row]:
         name = "task-object-action" if spec.obj else "task-action"
         url = action_url(key, spec.obj)
         form = (lambda w, a, s, d=spec.data: d()) if callable(spec.data) else const(spec.data)
+        if spec.division:
+            form = lambda w, a, s, f=form, name=spec.division: {**f(w, a, s), name: str(w.side(s).division)}  # noqa: E731
         # GET shows the form to whoever may take the action now, and sends anyone else back to the task.
         rows[f"{name}/{key}:GET"] = Row(url, spec.get_ok, roles=spec.roles, denied=UNAVAILABLE)
         rows[f"{name}/{key}:POST"] = Row(url, spec.post_ok, roles=spec.roles, data=form)

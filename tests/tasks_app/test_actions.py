@@ -25,13 +25,14 @@ from rest_framework import serializers
 
 from accounts.models import User
 from demo.build import build_demo
+from orgs.models import OrgUnit
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied
 from tasks_app import access
 from tasks_app.actions import ACTIONS, TRANSITIONS, object_actions, task_actions
 from tasks_app.api.actions import routes
 from tasks_app.forms import ActionForm
 from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task, TaskShare
-from tasks_app.services import evaluation_criteria
+from tasks_app.services import Part, evaluation_criteria
 from trail.events import REGISTRY, EventType
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -105,6 +106,13 @@ def valid_input(key: str, target: Any) -> dict[str, Any]:
     return {
         "accept": {},
         "decline": {"reason": "该事项属于数据资源局职责"},
+        "hand_down": {
+            "parts": [
+                Part(title="分解事项", lead_unit=OrgUnit.objects.filter(parent=task.lead_unit).order_by("pk").first())
+            ]
+            if OrgUnit.objects.filter(parent=task.lead_unit).exists()
+            else []
+        },
         "set_share": {"unit": task.cooperating_units.order_by("pk").first(), "work": "提供数据接口", "deadline": None},
         "report_share": {"text": "接口已联调", "done": True},
         "reopen_share": {"reason": "接口文档不完整"},

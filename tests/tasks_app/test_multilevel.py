@@ -306,3 +306,93 @@ def test_without_a_leader_in_charge_the_leaders_of_the_level_hear(
     services.task_assign(actor=dcq_office, task=street_item)
     notice = services.notice_issue(actor=dcq_office, task=street_item, level=Notice.Level.SUPERVISE, reason="滞后")
     assert dcq_leader in leader_recipients(notice) and leader_user not in leader_recipients(notice)
+
+
+# --- Hand-down across two levels -----------------------------------------------------------------
+
+
+@pytest.fixture
+def dcq_admin(dcq):
+    return make_user(Role.UNIT_ADMIN, unit=dcq, username="dcq_admin")
+
+
+@pytest.fixture
+def dcq_dhu(dcq):
+    return make_unit("东湖街道", parent=dcq, level="street")
+
+
+def test_hand_down_across_two_levels_rolls_up_progress_and_lights(
+    office_user, dcq, dcq_dh, dcq_dhu, dcq_admin, dh_admin, dh_handler, dcq_office
+):
+    community = make_unit("东华社区", parent=dcq_dh, level="community")
+    city_item = make_task("1", lead_unit=dcq, deadline=timezone.localdate() + timedelta(days=40))
+    services.task_assign(actor=office_user, task=city_item)
+    services.task_accept(actor=dcq_admin, task=city_item)
+    east, lake = services.task_hand_down(
+        actor=dcq_admin,
+        task=city_item,
+        parts=[
+            services.Part(title="东华街道试点", lead_unit=dcq_dh),
+            services.Part(title="东湖街道推广", lead_unit=dcq_dhu, deadline=timezone.localdate() + timedelta(days=20)),
+        ],
+    )
+    assert (east.code, lake.code) == ("1.1", "1.2")
+    assert (east.status, east.deadline, east.created_by) == (Status.ASSIGNED, city_item.deadline, dcq_admin)
+    assert "task.hand_down" in notified(dh_handler)
+    # The street splits its part again, for its community.
+    services.task_accept(actor=dh_handler, task=east)
+    (grand,) = services.task_hand_down(
+        actor=dh_admin, task=east, parts=[services.Part(title="社区入户", lead_unit=community)]
+    )
+    assert grand.code == "1.1.1" and grand.depth == 3
+    # The district office supervises the street items; the city office still sees everything.
+    assert set(access.visible_tasks(dcq_office)) == {city_item, east, lake, grand}
+    # Progress rolls up two levels: the community item at 100 makes the street's part 100, the item 50.
+    Task.objects.filter(pk=grand.pk).update(progress=100)
+    services.rollup_progress([grand.code])
+    assert Task.objects.get(pk=east.pk).progress == 100
+    assert Task.objects.get(pk=city_item.pk).progress == 50
+    # A red light two levels down shows on the city item, naming the worst item.
+    Task.objects.filter(pk=lake.pk).update(
+        start_date=timezone.localdate() - timedelta(days=30), deadline=timezone.localdate() - timedelta(days=2)
+    )
+    refresh_lights([lake.pk])
+    city_item.refresh_from_db()
+    assert city_item.rag == "red" and "1.2" in city_item.rag_reason and "东湖街道推广" in city_item.rag_reason
+    # The parent cannot be reported done while a part is open, unless the unit says why (traced).
+    with pytest.raises(ValidationError, match="下级事项尚未全部办结"):
+        services.task_submit_completion(actor=dcq_admin, task=city_item, summary="已完成")
+    services.task_submit_completion(
+        actor=dcq_admin, task=city_item, summary="主体完成", open_children_reason="东湖街道推广为长期工作"
+    )
+    entry = TraceEntry.objects.filter(task=city_item, action="task.submit_completion").get()
+    assert entry.payload["open_children_reason"] == "东湖街道推广为长期工作"
+
+
+def test_hand_down_refuses_bad_parts_and_saves_nothing(office_user, dcq, dcq_dh, dcq_admin, dsj, dh_handler):
+    item = make_task("1", lead_unit=dcq, deadline=timezone.localdate() + timedelta(days=30))
+    services.task_assign(actor=office_user, task=item)
+    with pytest.raises(InvalidTransition, match="签收后才能"):
+        services.task_hand_down(actor=dcq_admin, task=item, parts=[services.Part(title="试点", lead_unit=dcq_dh)])
+    services.task_accept(actor=dcq_admin, task=item)
+    with pytest.raises(ValidationError) as caught:
+        services.task_hand_down(
+            actor=dcq_admin,
+            task=item,
+            parts=[
+                services.Part(title="试点", lead_unit=dcq_dh),
+                services.Part(title="越级", lead_unit=dsj),
+                services.Part(title=" ", lead_unit=dcq),
+                services.Part(title="过晚", lead_unit=dcq_dh, deadline=item.deadline + timedelta(days=1)),
+            ],
+        )
+    message = caught.value.message
+    assert "第 2 项：承办单位“市大数据局”不是“东城区”的下级单位" in message
+    assert "第 3 项：请填写事项名称" in message and "第 4 项：完成时限不能晚于" in message
+    assert not Task.objects.filter(parent=item).exists()
+    assert Task.objects.get(pk=item.pk).is_leaf
+    handler = make_user(Role.UNIT_HANDLER, unit=dcq)
+    with pytest.raises(PermissionDenied, match="单位负责人"):  # a handler is not the unit's head
+        services.task_hand_down(actor=handler, task=item, parts=[services.Part(title="试点", lead_unit=dcq_dh)])
+    with pytest.raises(NotFound):  # a street below does not see the district's item
+        services.task_hand_down(actor=dh_handler, task=item, parts=[services.Part(title="试点", lead_unit=dcq_dh)])

@@ -67,7 +67,9 @@ def test_lead_handler_sees_accept_on_an_assigned_task_and_the_cooperating_handle
 ):
     drive(item, Status.ASSIGNED, office=office_user, unit_user=dsj_handler)
     client.force_login(dsj_handler)
-    assert buttons(client.get(f"/tasks/{item.pk}/")) == sorted(["签收", "退回", "提交旬报", "申请延期", "反馈问题"])
+    assert buttons(client.get(f"/tasks/{item.pk}/")) == sorted(
+        ["签收", "退回", "提交旬报", "申请延期", "反馈问题", "设定配合分工"]
+    )
     client.force_login(jxj_handler)
     assert buttons(client.get(f"/tasks/{item.pk}/")) == sorted(["提交旬报", "反馈问题"])
 
@@ -75,14 +77,14 @@ def test_lead_handler_sees_accept_on_an_assigned_task_and_the_cooperating_handle
 @pytest.mark.parametrize(
     ("status", "role", "expected"),
     [
-        (Status.IN_PROGRESS, "dsj_handler", ["报送办结", "提交旬报", "申请延期", "反馈问题"]),
-        (Status.IN_PROGRESS, "office_user", ["督办", "撤销"]),
+        (Status.IN_PROGRESS, "dsj_handler", ["报送办结", "提交旬报", "申请延期", "反馈问题", "设定配合分工"]),
+        (Status.IN_PROGRESS, "office_user", ["督办", "撤销", "设定配合分工"]),
         (Status.IN_PROGRESS, "leader_user", ["批示", "督办", "撤销"]),
         (Status.IN_PROGRESS, "auditor_user", []),
-        (Status.UNDER_REVIEW, "office_user", ["审核通过", "退回整改", "督办", "撤销"]),
-        (Status.UNDER_REVIEW, "dsj_handler", ["提交旬报", "申请延期", "反馈问题"]),
-        (Status.CORRECTING, "dsj_handler", ["报送办结", "提交旬报", "申请延期", "反馈问题"]),
-        (Status.EVALUATING, "office_user", ["评价", "督办", "撤销"]),
+        (Status.UNDER_REVIEW, "office_user", ["审核通过", "退回整改", "督办", "撤销", "设定配合分工"]),
+        (Status.UNDER_REVIEW, "dsj_handler", ["提交旬报", "申请延期", "反馈问题", "设定配合分工"]),
+        (Status.CORRECTING, "dsj_handler", ["报送办结", "提交旬报", "申请延期", "反馈问题", "设定配合分工"]),
+        (Status.EVALUATING, "office_user", ["评价", "督办", "撤销", "设定配合分工"]),
         (Status.CLOSED, "office_user", ["重新打开"]),
         (Status.CLOSED, "leader_user", ["重新打开"]),
         (Status.CLOSED, "dsj_handler", []),
@@ -436,5 +438,5 @@ def test_task_page_queries_do_not_grow_with_its_history(
         )
         Measurement.objects.create(indicator=indicator, period_end=date(2026, 1, 1) + timedelta(days=31 * n), value=n)
     client.force_login(office_user)
-    with django_assert_max_num_queries(31):
+    with django_assert_max_num_queries(33):  # 31 + the shares (分工) + whether the lead unit has units below
         assert client.get(f"/tasks/{item.pk}/").status_code == 200
