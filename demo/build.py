@@ -19,6 +19,7 @@ from tasks_app.bootstrap import ensure_reference_data
 from tasks_app.models import Task
 from trail.models import TraceEntry
 
+from .levels import DistrictStory
 from .loop import LAUNCH, DemoLoop, already_built, on_day
 from .tasklist import load_demo_tasklist
 
@@ -50,7 +51,16 @@ ACCOUNTS = [
     ("jxj_admin", "刘经信", Role.UNIT_ADMIN, "市经信局"),
     ("jxj_handler", "赵经办", Role.UNIT_HANDLER, "市经信局"),
     ("auditor", "孙审计", Role.AUDITOR, None),
+    # The second level: 东城区 runs its own loop with its streets.
+    ("dcq_duchashi", "周督查", Role.OFFICE, "东城区"),
+    ("dcq_leader", "吴区长", Role.LEADER, "东城区"),
+    ("dcq_admin", "郑主任", Role.UNIT_ADMIN, "东城区"),
+    ("dcqdh_admin", "冯主任", Role.UNIT_ADMIN, "东华街道"),
+    ("dcqdh_handler", "钱网格", Role.UNIT_HANDLER, "东华街道"),
+    ("dcqhu_handler", "孙专干", Role.UNIT_HANDLER, "东湖街道"),
 ]
+# Offices and leaders of a district hold their role over the district (its subtree), not the city.
+SCOPED = {"dcq_duchashi": "东城区", "dcq_leader": "东城区"}
 
 
 def demo_password() -> str:
@@ -77,7 +87,7 @@ def build_units() -> dict[str, OrgUnit]:
 
 def unit_handler_accounts() -> list[tuple[str, str, str, str]]:
     """A handler for every other demo unit, so every task's lead unit can act in the demo."""
-    named = {unit for _, _, role, unit in ACCOUNTS if role in (Role.UNIT_ADMIN, Role.UNIT_HANDLER)}
+    named = {unit for _, _, role, unit in ACCOUNTS if role == Role.UNIT_HANDLER}
     accounts = []
     for name, code in DEPARTMENTS + [(d, c) for d, c, _ in DISTRICTS]:
         if name not in named:
@@ -90,7 +100,12 @@ def build_accounts(units: dict[str, OrgUnit]) -> dict[str, User]:
     for username, full_name, role, unit_name in ACCOUNTS + unit_handler_accounts():
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, full_name=full_name, unit=units.get(unit_name) if unit_name else None)
+            user = User(
+                username=username,
+                full_name=full_name,
+                unit=units.get(unit_name) if unit_name else None,
+                scope=units[SCOPED[username]] if username in SCOPED else None,
+            )
             user.set_password(demo_password())
             user.save()
             user.groups.add(Group.objects.get(name=role))
@@ -108,6 +123,7 @@ def build_demo(stdout: Any = None) -> str:
     if not already_built():
         with transaction.atomic():
             DemoLoop(users, timezone.localdate()).run()
+            DistrictStory(users, timezone.localdate()).run()
     recompute_all()  # the history ran on past days; bring every light to today
     return (
         f"{len(units)} 个单位，{len(users)} 个账号，{Task.objects.count()} 项任务，{TraceEntry.objects.count()} 条留痕"

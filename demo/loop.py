@@ -58,6 +58,10 @@ class DemoLoop:
         self.rng = random.Random(2026)
         self.office = users["duchashi"]
         self.leader = users["leader"]
+        self.heads = {
+            u.unit_id: u for u in User.objects.filter(groups__name=Role.UNIT_ADMIN, unit__isnull=False).order_by("pk")
+        }
+        self.left_for_signoff = False
         self.handlers: dict[int, User] = {}
         for user in User.objects.filter(groups__name__in=[Role.UNIT_HANDLER, Role.UNIT_ADMIN]).select_related("unit"):
             if user.unit_id is not None and (user.role == Role.UNIT_HANDLER or user.unit_id not in self.handlers):
@@ -71,6 +75,22 @@ class DemoLoop:
                 return self.handlers[unit.pk]
             unit = unit.parent
         return None
+
+    def sign_off(self, task: Task, day: date) -> bool:
+        """负责人审核: a handler's completion report waits for the unit head; the head passes it on.
+
+        The first one is left waiting (the demo shows a task 待单位负责人审核). Returns whether the
+        office now has it.
+        """
+        task.refresh_from_db()
+        if task.status != Status.UNIT_REVIEW:
+            return True
+        if not self.left_for_signoff:
+            self.left_for_signoff = True
+            return False
+        head = self.heads.get(task.lead_unit_id)
+        with on_day(day, 17):
+            return bool(self.attempt(services.task_unit_signoff, actor=head, task=task, approve=True))
 
     def attempt(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
         """Call a service; a refusal in the demo script is skipped, never half-applied (services are atomic)."""
@@ -202,6 +222,8 @@ class DemoLoop:
                     summary="各项工作已按清单要求完成，佐证材料已上传",
                 ):
                     continue
+            if not self.sign_off(task, submit_day + timedelta(days=1)):
+                continue
             kind = i % 6
             if kind == 0:
                 continue  # awaiting review (已反馈待审核)
@@ -224,6 +246,7 @@ class DemoLoop:
                         summary="已按整改要求补充材料",
                         correction_answer="已补充运行数据和用户满意度调查结果",
                     )
+                self.sign_off(task, submit_day + timedelta(days=6))
             with on_day(submit_day + timedelta(days=8)):
                 self.attempt(services.task_approve, actor=self.office, task=task, comment="材料齐全，同意办结")
             if kind == 3:
@@ -366,11 +389,13 @@ class DemoLoop:
                 )
 
         # One task withdrawn, one closed task reopened.
+        # (A city department's: the items led by 东城区 carry the district's own story, demo.levels.)
+        withdrawn = next((t for t in reversed(open_tasks) if t.lead_unit.level == OrgUnit.Level.CITY), open_tasks[-1])
         with on_day(self.today - timedelta(days=30)):
             self.attempt(
                 services.task_cancel,
                 actor=self.leader,
-                task=open_tasks[-1],
+                task=withdrawn,
                 reason="该事项已并入省级统一建设，市级不再单独推进",
             )
         closed = Task.objects.filter(status=Status.CLOSED, is_leaf=True).order_by("sort_key").first()

@@ -142,6 +142,12 @@ def task_create(
                 raise ValidationError(
                     _("上级任务“%(code)s”不存在") % {"code": parent_code}, fields={"code": [_("上级任务不存在")]}
                 )
+            if parent.is_final:
+                raise ValidationError(
+                    _("上级任务“%(code)s”已%(state)s，不能在其下新建任务")
+                    % {"code": parent_code, "state": parent.status_label},
+                    fields={"code": [_("上级任务已结束")]},
+                )
             if actor is not None and not access.supervises(actor, parent):
                 raise PermissionDenied(
                     _("上级任务“%(code)s”不在您的督办范围内，不能在其下创建任务") % {"code": parent_code}

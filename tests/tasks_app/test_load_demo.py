@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from accounts.models import User
+from tasks_app.access import responsible_q, visible_tasks
 from tasks_app.models import (
     CorrectionOrder,
     Evaluation,
@@ -18,6 +20,7 @@ from tasks_app.models import (
     Notice,
     ProblemReport,
     Task,
+    TaskShare,
 )
 from tasks_app.workflow import Status
 from trail.models import TraceEntry, TraceVerification
@@ -52,6 +55,32 @@ def test_load_demo_builds_the_whole_loop_and_is_idempotent():
     )
     assert Evaluation.objects.exists()
     assert ProblemReport.objects.filter(state=ProblemReport.State.RESOLVED).exists()
+
+    # The second level: 东城区 and its streets run the same loop.
+    parts = Task.objects.filter(parent__code="8.2.1").order_by("code")
+    assert [(t.lead_unit.name, t.created_by.username) for t in parts] == [
+        ("东华街道", "dcq_admin"),
+        ("东湖街道", "dcq_admin"),
+    ]
+    assert parts[0].status == Status.EVALUATING  # reported, signed off by the street's head, approved
+    east_actions = set(TraceEntry.objects.filter(task=parts[0]).values_list("action", flat=True))
+    assert {"task.hand_down", "task.submit_for_signoff", "task.signoff", "task.approve"} <= east_actions
+    split = TraceEntry.objects.filter(action="task.reassign").get().task.parent
+    reassigned = Task.objects.get(code=f"{split.code}.1")
+    assert reassigned.lead_unit.name == "东华街道"
+    assert {"task.decline", "task.reassign"} <= set(
+        TraceEntry.objects.filter(task=reassigned).values_list("action", flat=True)
+    )
+    assert Task.objects.get(code=f"{split.code}.3").status == Status.RETURNED
+    assert Task.objects.get(code="8.2.1").leader_in_charge.username == "dcq_leader"
+    light = TaskShare.objects.get(unit__name="西湖区").task
+    shares = dict(TaskShare.objects.filter(task=light).values_list("unit__name", "state"))
+    assert shares == {"东城区": "done", "西湖区": "open", "南江区": "open"}
+    assert any(r["rule"] == "share_overdue" and r["unit"] == "西湖区" for r in light.rag_rules), light.rag_rules
+    district_office = User.objects.get(username="dcq_duchashi")
+    assert district_office.role_label == "东城区督查室"
+    seen = visible_tasks(district_office)
+    assert seen.exists() and not seen.exclude(responsible_q(district_office.scope)).exists()
 
     before = (Task.objects.count(), TraceEntry.objects.count())
     call_command("load_demo", verbosity=0)
