@@ -155,8 +155,7 @@ def trajectory_set(
     ``points`` (other periods are removed); otherwise only the given periods are set.
     """
     if actor is not None:
-        access.access_task(actor, indicator.task_id)
-        access.SET_TRAJECTORY.check_role(actor)
+        access.check_on_task(actor, indicator.task_id, access.SET_TRAJECTORY)
     if not points:
         raise ValidationError(_("指标轨迹至少需要一个期间的目标值"), fields={"points": [_("不能为空")]})
     clean: dict[date, Decimal] = {}
@@ -246,8 +245,7 @@ def trajectory_generate(*, actor: User | None, indicator: Indicator) -> int:
     period containing the target date, which expects the target itself. Returns how many points changed.
     """
     if actor is not None:
-        access.access_task(actor, indicator.task_id)
-        access.SET_TRAJECTORY.check_role(actor)
+        access.check_on_task(actor, indicator.task_id, access.SET_TRAJECTORY)
     return trajectory_set(
         actor=actor, indicator=indicator, points=linear_trajectory(indicator), replace=True, mode="linear"
     )

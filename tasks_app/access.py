@@ -594,7 +594,7 @@ UPLOAD = Rule(
     relation_error=gettext_lazy("只有督办该任务的督查室和该任务的牵头、配合单位可以上传附件"),
 )
 IMPORT_MEASUREMENTS = Rule(gettext_lazy("导入指标数据"), frozenset({Role.OFFICE, *UNIT_ROLES}))
-SET_TRAJECTORY = Rule(gettext_lazy("设置指标轨迹"), OFFICE)
+SET_TRAJECTORY = Rule(gettext_lazy("设置指标轨迹"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)
 PULL_MEASUREMENTS = Rule(gettext_lazy("从外部数据源拉取指标数据"), OFFICE)
 REPORT_INDICATOR = Rule(
     gettext_lazy("填报指标"),

@@ -64,7 +64,8 @@ def _part_errors(task: Task, parts: Sequence[Part]) -> dict[str, list[str]]:
             problems.append(_("第 %(n)d 项：上级事项已过完成时限，请填写本项的完成时限") % {"n": n})
         elif part.deadline is not None and part.deadline < today:
             problems.append(_("第 %(n)d 项：完成时限不能早于今天") % {"n": n})
-        elif part.deadline is not None and task.deadline is not None and part.deadline > task.deadline:
+        elif part.deadline is not None and task.deadline is not None and today <= task.deadline < part.deadline:
+            # (an item already past its deadline may be split into a catch-up plan with later dates)
             problems.append(
                 _("第 %(n)d 项：完成时限不能晚于上级事项的完成时限 %(d)s") % {"n": n, "d": task.deadline.isoformat()}
             )

@@ -149,8 +149,12 @@ def notice_issue(
     if level not in Notice.Level.values:
         raise ValidationError(_("未知的督办等级"), fields={"level": [_("无效")]})
     with transaction.atomic():
-        task = access.access_task(actor, task.pk, for_update=True) if actor is not None else _lock_task(task.pk)
-        rule.check_state(task)
+        if actor is not None:
+            task = access.access_task(actor, task.pk, for_update=True)
+            rule.check(actor, task)
+        else:
+            task = _lock_task(task.pk)
+            rule.check_state(task)
         if dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).exists():
             return Notice.objects.get(dedupe_key=dedupe_key)
         notice = Notice.objects.create(

@@ -106,12 +106,14 @@ def valid_input(key: str, target: Any) -> dict[str, Any]:
     return {
         "accept": {},
         "decline": {"reason": "该事项属于数据资源局职责"},
-        "hand_down": {
+        "hand_down": {  # a unit below the lead unit where there is one (else the rule refuses first)
             "parts": [
-                Part(title="分解事项", lead_unit=OrgUnit.objects.filter(parent=task.lead_unit).order_by("pk").first())
+                Part(
+                    title="分解事项",
+                    lead_unit=OrgUnit.objects.filter(parent=task.lead_unit).order_by("pk").first() or task.lead_unit,
+                    deadline=max(today, task.deadline or today),
+                )
             ]
-            if OrgUnit.objects.filter(parent=task.lead_unit).exists()
-            else []
         },
         "set_share": {"unit": task.cooperating_units.order_by("pk").first(), "work": "提供数据接口", "deadline": None},
         "report_share": {"text": "接口已联调", "done": True},

@@ -39,13 +39,15 @@ def test_load_demo_imports_the_task_list_and_a_second_run_changes_nothing():
     # when the demo is loaded
     call_command("load_demo", verbosity=0)
 
-    # then the list has ~8 major tasks and ~120 items on 3 levels across the five domains
+    # then the city's list has ~8 major tasks and ~120 items on 3 levels across the five domains, and
+    # 东城区 split two of its items for its streets (a fourth level)
     majors = Task.objects.filter(depth=1)
     items = Task.objects.filter(is_leaf=True)
     assert majors.count() == 8
-    assert 110 <= items.count() <= 130
-    assert set(Task.objects.values_list("depth", flat=True)) == {1, 2, 3}
-    assert set(items.values_list("depth", flat=True)) == {3}
+    assert 110 <= items.count() <= 135
+    assert set(Task.objects.values_list("depth", flat=True)) == {1, 2, 3, 4}
+    assert set(Task.objects.filter(depth=4).values_list("lead_unit__parent__name", flat=True)) == {"东城区"}
+    assert set(items.values_list("depth", flat=True)) == {3, 4}
     assert set(Task.objects.values_list("domain__name", flat=True)) == DOMAINS
     # led by 市大数据局 and 市经信局 (many) and by other departments and districts
     leads = Counter(items.values_list("lead_unit__name", flat=True))
@@ -59,10 +61,13 @@ def test_load_demo_imports_the_task_list_and_a_second_run_changes_nothing():
     assert Policy.objects.count() >= 10
     assert Policy.objects.annotate(n=Count("tasks")).filter(n__gt=1).count() >= 5
     assert Measure.objects.count() > 150 and EvaluationCriterion.objects.count() > 150
-    # every imported task was traced (as the system, before the programme's launch) and the chain holds
+    # every imported task was traced (as the system, before the programme's launch), as were the items
+    # the districts made later (created by their office, or handed down), and the chain holds
     creates = TraceEntry.objects.filter(action="task.create")
-    assert creates.count() == Task.objects.count()
-    assert {e.actor_name for e in creates} == {"系统"}
+    handed_down = TraceEntry.objects.filter(action="task.hand_down")
+    assert creates.count() + handed_down.count() == Task.objects.count()
+    assert {e.actor_name for e in creates.filter(created_at__date__lt=LAUNCH)} == {"系统"}
+    assert {e.actor_name for e in creates.filter(created_at__date__gte=LAUNCH)} == {"周督查"}
     assert TraceEntry.objects.get(action="task.import").created_at.date() == LAUNCH - timedelta(days=1)
     assert verify_chain().ok
 
