@@ -91,7 +91,10 @@ def parse_period(raw: Any, kind: str) -> ParsedPeriod:
 
 
 def parse_number(raw: Any) -> Decimal | None:
-    """Read ``62.5``, ``"62.5%"``, ``"1,200"`` or ``"≥90"`` as a finite Decimal; ``None`` if it is not a number."""
+    """Read ``62.5``, ``"62.5%"``, ``"1,200"`` or ``"≥90"`` as a finite Decimal; ``None`` if it is not a number.
+
+    Whether the number may be stored (its range) is ``reform.numbers.indicator_number``'s to say.
+    """
     if isinstance(raw, bool):
         return None
     if isinstance(raw, (int, float, Decimal)):
@@ -103,7 +106,7 @@ def parse_number(raw: Any) -> Decimal | None:
         number = Decimal(text)
     except (InvalidOperation, ValueError):
         return None
-    if not number.is_finite() or abs(number) >= Decimal("1e14"):
+    if not number.is_finite():
         return None
     return number
 

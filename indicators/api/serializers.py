@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from tasks_app.api.filters import MAX_ID
+from reform.params import MAX_ID
 from tasks_app.api.serializers import ImportIssueSerializer, IndicatorSerializer, MeasurementSerializer
 
 __all__ = ["IndicatorSerializer", "MeasurementSerializer"]

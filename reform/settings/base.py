@@ -184,7 +184,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "reform.errors.api_exception_handler",
+    # JSON with a nesting limit and Chinese errors (reform.parsers.BoundedJSONParser), forms, uploads.
+    "DEFAULT_PARSER_CLASSES": [
+        "reform.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# Deeper JSON is refused with a 400 before any view sees it (the API's bodies nest three levels at most).
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "数字化改革任务清单与闭环督办 API",
     "VERSION": "1.0.0",

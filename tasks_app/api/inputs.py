@@ -14,10 +14,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orgs.models import OrgUnit
+from reform.params import MAX_ID
 
 from ..models import Feedback, Notice
 from ..workflow import Status
-from .filters import MAX_ID
 
 LONG_TEXT = 20000
 
@@ -132,7 +132,7 @@ class IndicatorValuesField(serializers.Field):
         values: dict[int, Any] = {}
         for key, value in data.items():
             key_text = str(key)
-            if not key_text.isdigit() or int(key_text) > MAX_ID:
+            if not (key_text.isascii() and key_text.isdigit()) or int(key_text) > MAX_ID:
                 self.fail("invalid")
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
                 self.fail("invalid")

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from indicators.models import Indicator, Measurement
 from reform.errors import ValidationError
+from reform.numbers import indicator_number
+from reform.params import check_date
 from reform.periods import due_date, period_of
 
 from .. import access, events
@@ -58,6 +60,8 @@ def feedback_submit(
     if kind not in Feedback.Kind.values:
         raise ValidationError(_("未知的反馈类型"), fields={"kind": [_("无效")]})
     today = timezone.localdate()
+    if period_end is not None:
+        check_date(period_end, "period_end", label=_("报告期"))
     if kind == Feedback.Kind.TENDAY:
         period = period_of(period_end or today)
         if period.start > today:
@@ -79,12 +83,14 @@ def feedback_submit(
                     continue
                 if raw in (None, ""):
                     continue
+                field = f"indicator_{indicator_id}"
                 try:
-                    number = to_decimal(raw, f"indicator_{indicator_id}", indicator.name)
-                except ValidationError:
-                    errors[f"indicator_{indicator_id}"] = [_("“%(n)s”必须是数字") % {"n": indicator.name}]
+                    number = indicator_number(raw, field=field, label=f"“{indicator.name}”", unit=indicator.unit)
+                except ValidationError as exc:
+                    errors[field] = [exc.message]
                     continue
                 measure_period = period_of(period_end or today, indicator.period_kind).end
+                Measurement.stored.unreadable().filter(indicator=indicator, period_end=measure_period).delete()
                 Measurement.objects.update_or_create(
                     indicator=indicator,
                     period_end=measure_period,

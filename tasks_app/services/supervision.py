@@ -214,9 +214,7 @@ def problem_report(*, actor: User, task: Task, text: str) -> ProblemReport:
     with transaction.atomic():
         task = access.access_task(actor, task.pk, for_update=True)
         rule.check(actor, task)
-        problem = ProblemReport.objects.create(
-            task=task, text=text, unit=access.acting_unit(actor), reported_by=actor
-        )
+        problem = ProblemReport.objects.create(task=task, text=text, unit=access.acting_unit(actor), reported_by=actor)
         entry = events.PROBLEM_REPORTED(
             actor=actor,
             obj=problem,
