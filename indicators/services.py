@@ -100,7 +100,7 @@ def measurement_record(
     number = indicator_number(
         value if parsed is None else parsed,
         field="value",
-        label=_("指标“%(n)s”的实测值") % {"n": indicator.name},
+        label=_("指标数值"),
         unit=indicator.unit,
     )
     period = _reportable_period(indicator, period_end, timezone.localdate())
@@ -192,8 +192,6 @@ def trajectory_set(
         first = next(iter(errors.values()))[0]
         raise ValidationError(first, fields=errors)
     with transaction.atomic():
-        unreadable = Measurement.stored.unreadable().filter(indicator__in={i.pk for i, *_ in clean})
-        unreadable.filter(period_end__in={p for _, p, *_ in clean}).delete()
         existing = {p.period_end: p for p in TrajectoryPoint.objects.select_for_update().filter(indicator=indicator)}
         created = [
             TrajectoryPoint(indicator=indicator, period_end=end, expected_value=value)

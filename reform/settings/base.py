@@ -135,6 +135,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+# The one bounded reader of uploaded workbooks (reform.spreadsheet): checked before a single row is built.
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=256)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=5_000_000)
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=256 * 1024 * 1024)
+IMPORT_MAX_XML_DEPTH = env.int("IMPORT_MAX_XML_DEPTH", default=64)
 
 # Sessions: idle timeout (seconds) and absolute lifetime.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
