@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from reform.spreadsheet import SpreadsheetRefused, open_workbook
+from reform.text import clean_text
 
 from .cells import _normalise, _text
 from .report import _Issues
@@ -158,7 +159,7 @@ def _read_sheet(rows: Iterator[tuple[Any, ...]], sheet: _Sheet, issues: _Issues)
                 continue
             value = cell.value
             if isinstance(value, str):
-                value = value.strip()
+                value = clean_text(value)  # bidi overrides (U+202E) would show the title reversed
             if value is None or value == "":
                 continue
             values[heading] = value
