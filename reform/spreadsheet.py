@@ -33,10 +33,14 @@ from defusedxml import DefusedXmlException
 from defusedxml.expatreader import create_parser
 from django.conf import settings
 from django.utils.translation import gettext as _
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import ValidationError
 
+# A cell a spreadsheet program may read as a formula (CSV/formula injection): written as text, never evaluated.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 XML_SUFFIXES = (".xml", ".rels", ".vml")
 SCAN_CHUNK = 64 * 1024
@@ -225,3 +229,32 @@ def open_workbook(stream: IO[bytes], *, limits: Limits | None = None) -> Iterato
         yield BoundedWorkbook(book)
     finally:
         book.close()
+
+
+# --- Writing ----------------------------------------------------------------------------------------
+
+
+def literal(worksheet: Any, value: Any) -> Any:
+    """``value`` for a write-only sheet, with text that could start a formula kept as text.
+
+    openpyxl stores a string starting with ``=`` as a formula, and Excel/WPS evaluate ``+ - @`` (and a
+    leading tab or CR) when a cell is edited: ``=HYPERLINK("http://…"&B3,"点击查看详情")`` in a task title
+    must come back as that text. The cell is typed as a string and quote-prefixed; its text is unchanged,
+    so an exported list imports back as it was.
+    """
+    if isinstance(value, Cell):
+        if isinstance(value.value, str) and value.value.startswith(FORMULA_START):
+            value.data_type = "s"
+            value.quotePrefix = True
+        return value
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(worksheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+def append_literal(worksheet: Any, values: list[Any]) -> None:
+    """Append one row to a write-only sheet, every text cell through :func:`literal`."""
+    worksheet.append([literal(worksheet, value) for value in values])
