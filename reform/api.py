@@ -12,10 +12,12 @@ from typing import Any
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
+
+from .token_auth import ExpiringTokenAuthentication
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -59,7 +61,7 @@ def responses(ok: Any, *statuses: int, ok_status: int = 200) -> dict[int, Any]:
 class ApiView(APIView):
     """Token first, so an anonymous call answers 401 with ``WWW-Authenticate: Token``; the web session second."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
 
