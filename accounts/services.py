@@ -25,6 +25,7 @@ from reform.roles import UNIT_ROLES, Role, require_role
 
 from . import events
 from .models import User
+from .usernames import full_name_problem, normalise, username_problem
 
 USER_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
 
@@ -78,8 +79,8 @@ def user_create(
         if role not in UNIT_ROLES:
             raise PermissionDenied(_("单位管理员只能创建单位管理员或单位经办人账号"))
 
-    username = (username or "").strip()
-    full_name = (full_name or "").strip()
+    username = normalise(username)  # full-width ｄsj_handler is dsj_handler
+    full_name = normalise(full_name)
     errors: dict[str, list[str]] = {}
     if not username:
         errors["username"] = [_("请填写用户名")]
@@ -93,10 +94,14 @@ def user_create(
         else:
             if User.objects.filter(username__iexact=username).exists():
                 errors["username"] = [_("用户名“%(name)s”已存在") % {"name": username}]
+            elif problem := username_problem(username, User.objects.values_list("username", flat=True)):
+                errors["username"] = [problem]
     if not full_name:
         errors["full_name"] = [_("请填写姓名")]
     elif len(full_name) > 64:
         errors["full_name"] = [_("姓名不能超过 64 个字符")]
+    elif problem := full_name_problem(full_name, User.objects.values_list("username", flat=True)):
+        errors["full_name"] = [problem]
     if role not in Role.values:
         errors["role"] = [_("角色无效")]
     elif role in UNIT_ROLES and unit is None:

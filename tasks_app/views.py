@@ -182,6 +182,7 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": page.rows,
+            "reasons": access.visible_reasons(request.user, page.rows),
             "form": form,
             "filters": state,
             "next_url": next_url,

@@ -166,10 +166,14 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 
-# django-axes: 5 failures lock a user+IP pair out for 15 minutes.
+# django-axes: 5 failures lock a user+IP pair out for 15 minutes…
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# …and a username locks out from every address after this many failures (accounts.lockout): changing the client
+# address (X-Forwarded-For when the app port is reached without the proxy) no longer buys more guesses.
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "accounts.lockout.TwoLevelLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Chinese page for the login form, the API error shape under /api/ (accounts.auth.lockout_response).
