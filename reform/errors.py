@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.functional import Promise
@@ -74,8 +75,19 @@ def _drf_fields(detail: Any) -> dict[str, list[str]]:
     return {}
 
 
+def database_busy(exc: BaseException) -> bool:
+    """SQLite gave up waiting for another writer ("database is locked"): a conflict, not a server fault."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
+
+
+def busy_conflict() -> ConflictError:
+    return ConflictError(_("其他人正在修改同一数据，系统稍候后仍未能完成您的操作，请刷新后重试"))
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Answer every error with one shape: {"code", "message", "fields"}."""
+    if database_busy(exc):
+        exc = busy_conflict()
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so it sees a view's exception first: SQLite's "database is locked" becomes a 409.
+    "reform.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "reform.urls"
@@ -85,9 +87,16 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the demo server and a Celery task write without "database is locked".
+    # WAL, and every transaction taking the write lock when it begins (IMMEDIATE): two writers queue on the
+    # busy timeout (SQLite retries for up to SQLITE_BUSY_TIMEOUT seconds) instead of deadlocking on the
+    # read-to-write upgrade, which SQLite answers at once with "database is locked". A writer still waiting
+    # after the timeout gets a 409 like a lock conflict on PostgreSQL (reform.errors.database_busy).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=5.0),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 # An optional read replica, used only inside reform.db_router.use_replica() blocks.
 if env("DATABASE_REPLICA_URL", default=""):
