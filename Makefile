@@ -48,7 +48,8 @@ typecheck: install
 	$(VENV)/bin/mypy $$(ls -d */services.py */services */selectors.py */selectors 2>/dev/null | grep -v "^indicators/" | sort -u) \
 		tasks_app/access.py tasks_app/actions.py tasks_app/tasklist indicators trail/chain.py trail/events.py \
 		trail/verify.py reform/roles.py reform/jobs.py reform/periods.py reform/health.py reform/logging.py \
-		reform/db_router.py reform/staticfiles.py
+		reform/db_router.py reform/staticfiles.py reform/params.py reform/numbers.py reform/spreadsheet.py \
+		reform/text.py reform/parsers.py reform/token_auth.py reform/middleware.py accounts/usernames.py accounts/lockout.py
 
 test: lint
 	@# pytest exits 5 when it collected nothing: a failure, never a silent pass.

@@ -71,7 +71,7 @@ def indicator_number(raw: Any, *, field: str, label: str, unit: str = "") -> Dec
     """The value to store (rounded to four decimal places); a ``ValidationError`` naming ``label`` otherwise."""
     number = raw if isinstance(raw, Decimal) and raw.is_finite() else to_number(raw)
     if number is None:
-        message = _("%(label)s必须是数字（收到“%(v)s”）") % {"label": label, "v": _display(raw)}
+        message = _("%(label)s必须是数字") % {"label": label}
         raise ValidationError(message, fields={field: [message]})
     problem = number_problem(number, unit=unit)
     if problem:
