@@ -91,3 +91,18 @@ def test_the_cockpit_api_answers_an_odd_parameter_with_a_400(api, item, param, v
     client = api["office"]
     client.raise_request_exception = False
     assert client.get("/api/cockpit/", {param: value}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "body", "field"),
+    [
+        ("office", "transitions/request_correction/", {"requirement": "补充", "due_date": "0001-01-01"}, "due_date"),
+        ("leader", "instructions/", {"text": "加快", "due_date": "0001-01-01"}, "due_date"),
+        ("dsj_handler", "extensions/", {"requested_deadline": "0001-01-01", "reason": "延期"}, "requested_deadline"),
+    ],
+)
+def test_api_dates_that_cannot_be_real_are_a_400_naming_the_field(api, item, who, path, body, field):
+    response = api[who].post(f"/api/tasks/{item.pk}/{path}", body, format="json")
+
+    assert response.status_code == 400, response.content.decode()
+    assert field in response.json()["fields"]
