@@ -46,7 +46,8 @@ typecheck: install
 	@# Every services and selectors module (found, not listed, so a new one cannot be missed), the
 	@# access layer, the action registry, the trace and the ground-floor helpers.
 	$(VENV)/bin/mypy $$(ls -d */services.py */services */selectors.py */selectors 2>/dev/null | grep -v "^indicators/" | sort -u) \
-		tasks_app/access.py tasks_app/actions.py tasks_app/tasklist indicators trail/chain.py trail/events.py \
+		tasks_app/access.py tasks_app/actions.py tasks_app/tasklist indicators cockpit/figures.py cockpit/filters.py \
+		cockpit/drilldown.py trail/chain.py trail/events.py \
 		trail/verify.py reform/roles.py reform/jobs.py reform/periods.py reform/health.py reform/logging.py \
 		reform/db_router.py reform/staticfiles.py reform/params.py reform/numbers.py reform/spreadsheet.py \
 		reform/text.py reform/parsers.py reform/token_auth.py reform/middleware.py accounts/usernames.py accounts/lockout.py

@@ -1,13 +1,11 @@
 """``/api/cockpit/``: the cockpit figures as JSON, with the same filters as the page (domain, unit, period).
 
 Every figure is ``{"value": …, "url": "/tasks/?…"}``: the link lists exactly what it counted. The
-response is computed by ``cockpit.selectors.cockpit_payload`` (cached on the trace head, so an
-unchanged programme answers in one query) plus what the user may do from the cockpit.
+response is ``cockpit.services.cockpit_figures`` (cached on the trace head, so an unchanged programme
+answers in one query) plus what the user may do from the cockpit.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -17,15 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from reform.api import ApiView, responses
-from reform.roles import Role
 
-from . import selectors
-
-
-def actions_for(user: Any) -> dict[str, bool]:
-    """What the user may do from the cockpit (批示: leaders; 督办: leaders and the office)."""
-    return {"instruct": user.role == Role.LEADER, "notice": user.role in (Role.LEADER, Role.OFFICE)}
-
+from . import selectors, services
+from .filters import actions_for, require_cockpit_access
 
 FILTER_PARAMETERS = [
     OpenApiParameter("domain", str, description="领域代码"),
@@ -60,7 +52,7 @@ class CockpitView(ApiView):
         summary="驾驶舱指标", parameters=FILTER_PARAMETERS, responses=responses(OpenApiTypes.OBJECT, 400, 403, 404)
     )
     def get(self, request: Request) -> Response:
-        payload = selectors.cockpit_payload(user=request.user, params=request.query_params)  # type: ignore[arg-type]
+        payload = services.cockpit_figures(user=request.user, params=request.query_params)  # type: ignore[arg-type]
         response = Response({**payload, "actions": actions_for(request.user)})
         response["Cache-Control"] = "private, no-store"
         return response
@@ -75,7 +67,7 @@ class TaskSearchView(ApiView):
         responses=responses(SEARCH_RESULT, 403),
     )
     def get(self, request: Request) -> Response:
-        selectors.require_cockpit_access(request.user)  # type: ignore[arg-type]
+        require_cockpit_access(request.user)  # type: ignore[arg-type]
         text = (request.query_params.get("q") or "").strip()
         rows = selectors.task_search(user=request.user, text=text) if text else []  # type: ignore[arg-type]
         return Response({"results": rows})

@@ -30,6 +30,7 @@ from indicators.achievement import achievement, linear_expected
 from indicators.models import Indicator, Measurement, TrajectoryPoint
 from orgs.models import OrgUnit
 from reform.periods import period_of
+from rhythm.models import MissedReport
 from tasks_app import tree
 from tasks_app.models import Rag, Task
 from tasks_app.workflow import FINAL_STATUSES, Status
@@ -438,8 +439,6 @@ def refresh_reports(lead_units: set[int] | None) -> None:
     missed report was recorded for it (``rhythm``'s ``MissedReport``); it counts as on time when a
     report for that period was filed by its due date.
     """
-    from rhythm.models import MissedReport
-
     task_table = Task._meta.db_table
     feedback_table = Task.feedbacks.rel.related_model._meta.db_table
     missed_table = MissedReport._meta.db_table

@@ -28,8 +28,8 @@ from tasks_app import services as task_services
 from tasks_app.access import access_task
 from tasks_app.models import Notice
 
-from . import selectors
-from .api import actions_for
+from . import services
+from .filters import actions_for
 
 DEFAULT_REFRESH_SECONDS = 60
 MIN_REFRESH_SECONDS = 10
@@ -49,7 +49,7 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("驾驶舱面向领导、督查室和单位管理员；请在任务清单中办理本单位事项"))
         return redirect("/tasks/")
     try:
-        payload = selectors.cockpit_payload(user=user, params=request.GET)
+        payload = services.cockpit_figures(user=user, params=request.GET)
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(exc.message) from exc
     except NotFound as exc:

@@ -146,7 +146,8 @@ def append(
 # commit, serialising writers), then insert the entry and move the head's hash.
 _HEAD = TraceHead._meta.db_table
 _ENTRY = TraceEntry._meta.db_table
-_COLUMNS = (
+# The entry's columns in the order they are written (and hashed, with ``created_at`` as its timestamp).
+COLUMNS = (
     "seq",
     "created_at",
     "actor_id",
@@ -165,9 +166,9 @@ _COLUMNS = (
 
 def _placeholders() -> str:
     """One row's parameter markers; PostgreSQL needs the payload cast to jsonb."""
-    markers = ["%s"] * len(_COLUMNS)
+    markers = ["%s"] * len(COLUMNS)
     if connection.vendor == "postgresql":
-        markers[_COLUMNS.index("payload")] = "%s::jsonb"
+        markers[COLUMNS.index("payload")] = "%s::jsonb"
     return ", ".join(markers)
 
 
@@ -188,7 +189,7 @@ def _insert_and_advance(fields: dict[str, Any], digest: str) -> int:
         fields["prev_hash"],
         digest,
     ]
-    columns = ", ".join(_COLUMNS)
+    columns = ", ".join(COLUMNS)
     placeholders = _placeholders()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -253,9 +254,9 @@ def append_many(*, actor: Actor | None, items: Sequence[TraceItem]) -> int:
             digest = compute_hash(**fields, created_at=stamp)
             row = {**fields, "created_at": db_created_at, "hash": digest}
             row["payload"] = json.dumps(fields["payload"], ensure_ascii=False)
-            rows.append([row[column] for column in _COLUMNS])
+            rows.append([row[column] for column in COLUMNS])
             prev_hash = digest
-        sql = f"INSERT INTO {_ENTRY} ({', '.join(_COLUMNS)}) VALUES ({_placeholders()})"
+        sql = f"INSERT INTO {_ENTRY} ({', '.join(COLUMNS)}) VALUES ({_placeholders()})"
         with connection.cursor() as cursor:
             for start in range(0, len(rows), RECORD_MANY_BATCH):
                 cursor.executemany(sql, rows[start : start + RECORD_MANY_BATCH])

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, compute_hash, timestamp
+from .chain import COLUMNS, GENESIS_HASH, compute_hash, timestamp
 from .models import TraceEntry, TraceHead, TraceVerification
 
 logger = logging.getLogger(__name__)
@@ -26,22 +26,7 @@ class VerifyResult:
     reason: str = ""
 
 
-VERIFY_FIELDS = (
-    "id",
-    "seq",
-    "created_at",
-    "actor_id",
-    "actor_name",
-    "task_id",
-    "object_type",
-    "object_id",
-    "action",
-    "from_state",
-    "to_state",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+VERIFY_FIELDS = ("id", *COLUMNS)
 
 
 def _iter_entries(chunk: int = 20_000) -> Iterator[tuple[Any, ...]]:

@@ -269,7 +269,7 @@ RAG_WARN_DAYS = env.int("RAG_WARN_DAYS", default=3)
 # Audit retention: trace entries and reports are kept at least this long (等保 2.0: ≥ 6 months).
 TRACE_RETENTION_DAYS = env.int("TRACE_RETENTION_DAYS", default=365 * 10)
 # With a real worker, the cockpit may serve figures this old while the worker recomputes them after a
-# write (the page shows their "as of" time); without one it always recomputes (cockpit.selectors).
+# write (the page shows their "as of" time); without one it always recomputes (cockpit.services.max_stale_seconds).
 COCKPIT_MAX_STALE_SECONDS = env.int("COCKPIT_MAX_STALE_SECONDS", default=30)
 # /readyz warns (trace_verification_stale) when the last full walk of the trace chain is older than this.
 TRACE_VERIFY_MAX_AGE_HOURS = env.int("TRACE_VERIFY_MAX_AGE_HOURS", default=48)

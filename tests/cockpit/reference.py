@@ -1,7 +1,7 @@
 """The slow, obviously-correct cockpit: every figure by Python loops over every object.
 
 No roll-up, no cache, no clever SQL: load everything, filter in Python, count. The fast path
-(``cockpit.selectors``) must agree with this on every figure.
+(``cockpit.selectors`` and ``cockpit.figures``) must agree with this on every figure.
 """
 
 from __future__ import annotations

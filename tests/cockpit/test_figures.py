@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.utils import timezone
 
-from cockpit import drilldown, rollup, selectors
+from cockpit import drilldown, filters, rollup
 from cockpit.models import (
     ClosureCell,
     CockpitState,
@@ -25,6 +25,7 @@ from cockpit.models import (
     StateCell,
     TaskFact,
 )
+from cockpit.services import cockpit_figures
 from orgs.models import OrgUnit
 from reform.periods import period_of
 from tasks_app.models import Domain
@@ -36,7 +37,7 @@ pytestmark = pytest.mark.django_db
 
 
 def payload_for(user, **params):
-    return selectors.cockpit_payload(user=user, params={k: str(v) for k, v in params.items()})
+    return cockpit_figures(user=user, params={k: str(v) for k, v in params.items()})
 
 
 def drill_count(user, url: str) -> int:
@@ -157,11 +158,11 @@ def test_figures_match_in_a_unit_scope_a_domain_and_a_ten_day_period(programme):
     assert_matches(payload_for(p.leader, unit=p.city.pk), reference_for(unit=p.city), p.leader)
     assert_matches(payload_for(p.leader, domain=domain.code), reference_for(domain=domain), p.leader)
     tenday = period_of(today)
-    value = selectors.period_value(tenday)
+    value = filters.period_value(tenday)
     assert_matches(payload_for(p.leader, period=value), reference_for(period=tenday), p.leader)
     last_month = period_of(today, "month").previous()
     assert_matches(
-        payload_for(p.leader, period=selectors.period_value(last_month), unit=p.city.pk, domain=domain.code),
+        payload_for(p.leader, period=filters.period_value(last_month), unit=p.city.pk, domain=domain.code),
         reference_for(unit=p.city, domain=domain, period=last_month),
         p.leader,
     )

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cockpit import selectors
+from cockpit.services import cockpit_figures
 from tasks_app import services
 from tasks_app.models import Task
 
@@ -28,7 +28,7 @@ WARM_MAX = 2  # the user's role, then the watermark joined with the cached figur
 
 def read(user, **params):
     user.__dict__.pop("_role_cache", None)
-    return selectors.cockpit_payload(user=user, params={k: str(v) for k, v in params.items()})
+    return cockpit_figures(user=user, params={k: str(v) for k, v in params.items()})
 
 
 def open_item() -> Task:
