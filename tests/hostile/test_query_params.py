@@ -76,16 +76,11 @@ def test_indicator_values_keyed_by_a_superscript_digit_are_a_400(api, item):
     assert "indicator_values" in response.json()["fields"]
 
 
-# cockpit/ is being restructured in another branch and is not edited here: these pin what its call sites
-# still do (cockpit.views._refresh_seconds, cockpit.selectors.parse_filters / parse_period) until they use
-# reform.params. strict: the day they pass, drop the marker.
-@pytest.mark.xfail(strict=True, reason="cockpit/ still parses unit/refresh/period itself (see reform.params)")
 @pytest.mark.parametrize(("param", "value"), [("unit", "²"), ("refresh", "²"), ("period", "0001-01")])
 def test_the_cockpit_page_answers_an_odd_parameter_without_a_500(browser_as, office_user, item, param, value):
     assert browser_as(office_user).get("/cockpit/", {param: value}).status_code < 500
 
 
-@pytest.mark.xfail(strict=True, reason="cockpit/ still parses unit/period itself (see reform.params)")
 @pytest.mark.parametrize(("param", "value"), [("unit", "²"), ("period", "0001-01"), ("period", "0001-01-t1")])
 def test_the_cockpit_api_answers_an_odd_parameter_with_a_400(api, item, param, value):
     client = api["office"]
