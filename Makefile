@@ -49,7 +49,8 @@ typecheck: install
 		tasks_app/access.py tasks_app/actions.py tasks_app/tasklist indicators cockpit/figures.py cockpit/filters.py \
 		cockpit/drilldown.py trail/chain.py trail/events.py \
 		trail/verify.py reform/roles.py reform/jobs.py reform/periods.py reform/health.py reform/logging.py \
-		reform/db_router.py reform/staticfiles.py
+		reform/db_router.py reform/staticfiles.py reform/params.py reform/numbers.py reform/spreadsheet.py \
+		reform/text.py reform/parsers.py reform/token_auth.py reform/middleware.py accounts/usernames.py accounts/lockout.py
 
 test: lint
 	@# pytest exits 5 when it collected nothing: a failure, never a silent pass.

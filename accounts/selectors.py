@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from knox.models import AuthToken
 
 from orgs.models import OrgUnit
 from reform.roles import Role
@@ -42,3 +44,8 @@ def managed_users(actor: User) -> QuerySet[User]:
     elif not (actor.role == Role.OFFICE and actor.governs_all):
         return users.none()
     return users.order_by("unit__path", "username")
+
+
+def user_tokens(user: User) -> QuerySet[AuthToken]:
+    """The user's own API tokens that are still valid, newest first (digest never shown; the key prefix is)."""
+    return AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created")

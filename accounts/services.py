@@ -10,13 +10,14 @@ from __future__ import annotations
 import secrets
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from orgs.models import OrgUnit
 from reform.errors import NotFound, PermissionDenied, ValidationError
@@ -24,6 +25,7 @@ from reform.roles import UNIT_ROLES, Role, require_role
 
 from . import events
 from .models import SCOPED_ROLES, User
+from .usernames import full_name_problem, normalise, username_problem
 
 USER_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
 
@@ -102,8 +104,8 @@ def user_create(
     if role not in SCOPED_ROLES:
         scope = None
 
-    username = (username or "").strip()
-    full_name = (full_name or "").strip()
+    username = normalise(username)  # full-width ｄsj_handler is dsj_handler
+    full_name = normalise(full_name)
     errors: dict[str, list[str]] = {}
     if not username:
         errors["username"] = [_("请填写用户名")]
@@ -117,10 +119,14 @@ def user_create(
         else:
             if User.objects.filter(username__iexact=username).exists():
                 errors["username"] = [_("用户名“%(name)s”已存在") % {"name": username}]
+            elif problem := username_problem(username, User.objects.values_list("username", flat=True)):
+                errors["username"] = [problem]
     if not full_name:
         errors["full_name"] = [_("请填写姓名")]
     elif len(full_name) > 64:
         errors["full_name"] = [_("姓名不能超过 64 个字符")]
+    elif problem := full_name_problem(full_name, User.objects.values_list("username", flat=True)):
+        errors["full_name"] = [problem]
     if role not in Role.values:
         errors["role"] = [_("角色无效")]
     elif role in UNIT_ROLES and unit is None:
@@ -171,7 +177,7 @@ def user_reset_password(*, actor: User, user: User, one_time_password: str) -> U
         target.set_password(one_time_password)
         target.must_change_password = True
         target.save(update_fields=["password", "must_change_password"])
-        tokens_revoked, _detail = Token.objects.filter(user=target).delete()
+        tokens_revoked = _end_tokens(target)
         lockouts_lifted = axes_reset(username=target.username)
         events.PASSWORD_RESET(
             actor=actor,
@@ -183,3 +189,42 @@ def user_reset_password(*, actor: User, user: User, one_time_password: str) -> U
             },
         )
     return target
+
+
+# --- API tokens ---------------------------------------------------------------------------------------
+
+
+def _end_tokens(user: User) -> int:
+    deleted, _detail = AuthToken.objects.filter(user=user).delete()
+    return deleted
+
+
+def token_issue(*, user: User) -> str:
+    """A new API token for ``user`` (whose credentials the caller has checked); return its key, shown once.
+
+    Only the digest is stored. A user holds at most ``API_TOKEN_LIMIT_PER_USER`` tokens: the oldest go.
+    """
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one issue at a time per user
+        kept = settings.API_TOKEN_LIMIT_PER_USER - 1
+        older = list(AuthToken.objects.filter(user=user).order_by("-created").values_list("digest", flat=True)[kept:])
+        AuthToken.objects.filter(digest__in=older).delete()
+        _token, key = AuthToken.objects.create(user=user)
+    return key
+
+
+def token_revoke(*, actor: User, token_key: str) -> None:
+    """End one of the actor's own tokens, named by its public prefix (another user's looks missing: 404)."""
+    with transaction.atomic():
+        deleted, _detail = AuthToken.objects.filter(user=actor, token_key=token_key).delete()
+        if not deleted:
+            raise NotFound(_("令牌不存在或已失效"))
+        events.TOKEN_REVOKED(actor=actor, obj=actor, payload={"username": actor.username, "token": token_key[:8]})
+
+
+def password_changed(*, user: User) -> int:
+    """After the user changed their own password: every API token ends (sessions end by the auth hash)."""
+    with transaction.atomic():
+        revoked = _end_tokens(user)
+        events.PASSWORD_CHANGED(actor=user, obj=user, payload={"username": user.username, "tokens_revoked": revoked})
+    return revoked

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -40,7 +42,32 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         if user.must_change_password:
             user.must_change_password = False
             user.save(update_fields=["must_change_password"])
+        services.password_changed(user=user)  # every API token ends with the old password
         return response
+
+
+# --- My API tokens -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens_page(request: HttpRequest) -> HttpResponse:
+    """The user's own API tokens (prefix, issued, expires) and a button to revoke each."""
+    if request.method == "POST":
+        try:
+            services.token_revoke(actor=request.user, token_key=request.POST.get("token", "")[:25])
+        except NotFound as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已吊销该令牌，使用它的程序将无法再访问接口"))
+        return redirect("accounts:tokens")
+    tokens = list(selectors.user_tokens(request.user))
+    context = {
+        "tokens": tokens,
+        "idle_minutes": settings.API_TOKEN_IDLE_TIMEOUT // 60,
+        "max_days": settings.API_TOKEN_MAX_AGE_DAYS,
+    }
+    return render(request, "accounts/tokens.html", context)
 
 
 # --- Account management (单位账号管理): the office for everyone, a unit admin for its unit subtree ---------

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reform.errors import ValidationError
+from reform.params import parse_choice, parse_date
 from rhythm.models import MissedReport
 from tasks_app.forms import TaskFilterForm
 from tasks_app.models import Feedback, Task
@@ -59,24 +60,11 @@ def narrow(tasks: QuerySet[Task], params: Any) -> QuerySet[Task]:
 
 
 def _choice(params: Any, name: str, allowed: tuple[str, ...]) -> str:
-    value = (params.get(name) or "").strip()
-    if value and value not in allowed:
-        raise ValidationError(
-            _("筛选条件 %(n)s 的取值无效：%(v)s") % {"n": name, "v": value}, fields={name: [_("无效")]}
-        )
-    return value
+    return parse_choice(params.get(name), name, allowed)
 
 
 def _date_param(params: Any, name: str) -> date | None:
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise ValidationError(
-            _("日期参数 %(n)s 格式不正确，应为 YYYY-MM-DD") % {"n": name}, fields={name: [_("格式不正确")]}
-        ) from exc
+    return parse_date(params.get(name), name)
 
 
 def _report_filter(qs: QuerySet[Task], params: Any) -> QuerySet[Task]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from orgs.models import OrgUnit
 from reform.errors import NotFound, PermissionDenied, ValidationError
+from reform.params import check_date, parse_id
 from reform.periods import Period, last_periods, period_of
 from reform.roles import Role
 from tasks_app.access import sees_everything
@@ -88,6 +89,7 @@ def parse_period(value: str, today: date) -> Period:
             _("统计期间“%(v)s”格式不正确，应为 2026-11（月）或 2026-11-t2（旬）") % {"v": value},
             fields={"period": [_("格式不正确")]},
         ) from exc
+    check_date(period.start, "period", label=_("统计期间"))
     if period.start > today:
         raise ValidationError(_("不能选择尚未开始的统计期间"), fields={"period": [_("尚未开始")]})
     return period
@@ -115,11 +117,9 @@ def parse_filters(user: User, params: Any, today: date | None = None) -> Cockpit
         if domain is None:
             raise ValidationError(_("未知的改革领域：%(c)s") % {"c": code}, fields={"domain": [_("无效")]})
     unit = None
-    raw_unit = (params.get("unit") or "").strip()
-    if raw_unit:
-        if not raw_unit.isdigit():
-            raise ValidationError(_("单位参数无效"), fields={"unit": [_("无效")]})
-        unit = OrgUnit.objects.filter(pk=int(raw_unit)).first()
+    unit_id = parse_id(params.get("unit"), "unit")
+    if unit_id is not None:
+        unit = OrgUnit.objects.filter(pk=unit_id).first()
         if unit is None:
             raise NotFound(_("单位不存在或无权访问"))
     if not sees_everything(user):

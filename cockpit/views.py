@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from orgs.models import OrgUnit
 from reform.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from reform.params import MAX_ID, clamp_int
 from reform.roles import Role
 from tasks_app import services as task_services
 from tasks_app.access import access_task
@@ -36,9 +37,7 @@ MIN_REFRESH_SECONDS = 10
 
 
 def _refresh_seconds(raw: str | None) -> int:
-    if raw and raw.isdigit():
-        return max(MIN_REFRESH_SECONDS, min(3600, int(raw)))
-    return DEFAULT_REFRESH_SECONDS
+    return clamp_int(raw, default=DEFAULT_REFRESH_SECONDS, minimum=MIN_REFRESH_SECONDS, maximum=3600)
 
 
 @login_required
@@ -90,14 +89,24 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
 
 
 class InstructionForm(forms.Form):
-    task = forms.IntegerField(label=gettext_lazy("任务"), error_messages={"required": gettext_lazy("请选择任务")})
+    task = forms.IntegerField(
+        label=gettext_lazy("任务"),
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={"required": gettext_lazy("请选择任务")},
+    )
     text = forms.CharField(label=gettext_lazy("批示内容"), max_length=2000)
     due_date = forms.DateField(label=gettext_lazy("回复时限"))
-    target_unit = forms.IntegerField(label=gettext_lazy("承办单位"), required=False)
+    target_unit = forms.IntegerField(label=gettext_lazy("承办单位"), required=False, min_value=1, max_value=MAX_ID)
 
 
 class NoticeForm(forms.Form):
-    task = forms.IntegerField(label=gettext_lazy("任务"), error_messages={"required": gettext_lazy("请选择任务")})
+    task = forms.IntegerField(
+        label=gettext_lazy("任务"),
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={"required": gettext_lazy("请选择任务")},
+    )
     level = forms.TypedChoiceField(label=gettext_lazy("督办等级"), choices=Notice.Level.choices, coerce=int)
     reason = forms.CharField(label=gettext_lazy("督办事由"), max_length=2000)
     deadline = forms.DateField(label=gettext_lazy("办理时限"), required=False)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from reform.numbers import READABLE_LIMIT
 
 
 class Indicator(models.Model):
@@ -58,6 +61,29 @@ class TrajectoryPoint(models.Model):
         return f"{self.indicator} {self.period_end}: {self.expected_value}"
 
 
+def _readable() -> Q:
+    return Q(value__gt=-READABLE_LIMIT, value__lt=READABLE_LIMIT)
+
+
+class MeasurementQuerySet(models.QuerySet["Measurement"]):
+    def unreadable(self) -> MeasurementQuerySet:
+        """Rows whose value the column cannot read back (select their ids; loading one fails)."""
+        return self.exclude(_readable())
+
+
+class ReadableMeasurements(models.Manager["Measurement"]):
+    """Every measurement whose value reads back: the default manager, so every page and report uses it.
+
+    Only SQLite can hold a value outside the column (it stores a float, and Django's read of
+    ``1E+20`` into ``max_digits=18`` fails): such a row, left by an old version that did not check
+    numbers, would make every page showing its indicator fail. It is hidden here, listed by
+    ``manage.py check_stored_values``, and replaced by the next report of its period.
+    """
+
+    def get_queryset(self) -> MeasurementQuerySet:
+        return MeasurementQuerySet(self.model, using=self._db).filter(_readable())
+
+
 class Measurement(models.Model):
     """A measured value for a period; one per indicator and period (a re-report replaces it)."""
 
@@ -80,6 +106,9 @@ class Measurement(models.Model):
     )
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.WEB)
     reported_at = models.DateTimeField(_("填报时间"), auto_now=True)
+
+    objects = ReadableMeasurements()
+    stored = MeasurementQuerySet.as_manager()  # every row, readable or not (check_stored_values, replacing one)
 
     class Meta:
         verbose_name = _("指标实测值")

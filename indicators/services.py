@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reform.errors import NotFound, PermissionDenied, ValidationError
+from reform.numbers import indicator_number, number_or_problem
+from reform.params import EARLIEST_DATE, check_date
 from reform.periods import Period, period_of
 from tasks_app import access
 from tasks_app.models import Attachment, Task
@@ -67,6 +69,7 @@ def _reportable_period(indicator: Indicator, day: Any, today: date) -> Period:
         day = day.date()
     if not isinstance(day, date):
         raise ValidationError(_("请填写统计期间"), fields={"period_end": [_("必须是日期")]})
+    check_date(day, "period_end", label=_("统计期间"))
     period = period_of(day, indicator.period_kind)
     if period.start > today:
         raise ValidationError(
@@ -93,10 +96,13 @@ def measurement_record(
     task = indicator.task
     if actor is not None:
         task = _may_report(actor, task)
-    number = parse_number(value)
-    if number is None:
-        raise ValidationError(_("指标数值必须是数字"), fields={"value": [_("必须是数字")]})
-    number = _quantize(number)
+    parsed = parse_number(value)
+    number = indicator_number(
+        value if parsed is None else parsed,
+        field="value",
+        label=_("指标数值"),
+        unit=indicator.unit,
+    )
     period = _reportable_period(indicator, period_end, timezone.localdate())
     if source not in Measurement.Source.values:
         raise ValidationError(_("未知的数据来源"), fields={"source": [_("无效")]})
@@ -104,6 +110,8 @@ def measurement_record(
         raise ValidationError(_("佐证附件不属于该任务"), fields={"attachment": [_("无效")]})
     evidence = (evidence or "").strip()
     with transaction.atomic():
+        # A value stored before numbers were checked that cannot be read back is replaced, not read.
+        Measurement.stored.unreadable().filter(indicator=indicator, period_end=period.end).delete()
         measurement = Measurement.objects.select_for_update().filter(indicator=indicator, period_end=period.end).first()
         old_value = measurement.value if measurement is not None else None
         if measurement is not None and (measurement.value, measurement.evidence, measurement.attachment_id) == (
@@ -164,18 +172,21 @@ def trajectory_set(
         key = str(day)
         if isinstance(day, datetime):
             day = day.date()
-        if not isinstance(day, date):
-            errors[key] = [_("期间必须是日期")]
+        if not isinstance(day, date) or day < EARLIEST_DATE:
+            errors[key] = [_("期间必须是 %(d)s 以后的日期") % {"d": EARLIEST_DATE.isoformat()}]
             continue
-        number = parse_number(raw)
+        parsed = parse_number(raw)
+        number, problem = number_or_problem(
+            raw if parsed is None else parsed, label=_("%(day)s 的目标值") % {"day": key}, unit=indicator.unit
+        )
         if number is None:
-            errors[key] = [_("%(day)s 的目标值必须是数字") % {"day": key}]
+            errors[key] = [problem]
             continue
         end = period_of(day, indicator.period_kind).end
-        if end in clean and clean[end] != _quantize(number):
+        if end in clean and clean[end] != number:
             errors[key] = [_("与同一期间的另一目标值冲突")]
             continue
-        clean[end] = _quantize(number)
+        clean[end] = number
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationError(first, fields=errors)
@@ -310,6 +321,10 @@ def measurements_apply(
         if parsed.error:
             errors.append(issue(sheet, r.row, "期间", parsed.error))
         period_end = parsed.end
+        if period_end is not None and period_end < EARLIEST_DATE:
+            message = _("期间应在 %(d)s 以后") % {"d": EARLIEST_DATE.isoformat()}
+            errors.append(issue(sheet, r.row, "期间", message))
+            period_end = None
         if period_end is not None and (period := period_of(period_end, indicator.period_kind)).start > today:
             errors.append(issue(sheet, r.row, "期间", _("%(label)s尚未开始，不能填报") % {"label": period.label}))
             period_end = None
@@ -320,6 +335,10 @@ def measurements_apply(
             shown = "" if r.value is None else str(r.value).strip()
             message = _("数值“%(v)s”不是数字") % {"v": shown} if shown else _("数值不能为空")
             errors.append(issue(sheet, r.row, "数值", message))
+        else:
+            number, problem = number_or_problem(number, label=_("数值"), unit=indicator.unit)
+            if number is None:
+                errors.append(issue(sheet, r.row, "数值", problem))
         if period_end is None or number is None:
             continue
         key = (indicator.pk, period_end)
@@ -328,10 +347,12 @@ def measurements_apply(
             errors.append(issue(sheet, r.row, "期间", message))
             continue
         seen[key] = r.row
-        clean.append((indicator, period_end, _quantize(number), r.evidence or label))
+        clean.append((indicator, period_end, number, r.evidence or label))
     if errors:
         return report
     with transaction.atomic():
+        unreadable = Measurement.stored.unreadable().filter(indicator__in={i.pk for i, *_ in clean})
+        unreadable.filter(period_end__in={p for _, p, *_ in clean}).delete()
         existing = {
             (m.indicator_id, m.period_end): m
             for m in Measurement.objects.select_for_update().filter(

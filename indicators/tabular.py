@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,6 +18,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from reform.periods import month_end, period_of
+from reform.spreadsheet import Limits, NotAnXlsx, SpreadsheetRefused, open_workbook, too_many_rows
+from reform.text import clean_text
 from tasks_app.tree import normalise_code
 
 REQUIRED_COLUMNS = ("任务编号", "指标名称", "期间", "数值")
@@ -91,7 +94,10 @@ def parse_period(raw: Any, kind: str) -> ParsedPeriod:
 
 
 def parse_number(raw: Any) -> Decimal | None:
-    """Read ``62.5``, ``"62.5%"``, ``"1,200"`` or ``"≥90"`` as a finite Decimal; ``None`` if it is not a number."""
+    """Read ``62.5``, ``"62.5%"``, ``"1,200"`` or ``"≥90"`` as a finite Decimal; ``None`` if it is not a number.
+
+    Whether the number may be stored (its range) is ``reform.numbers.indicator_number``'s to say.
+    """
     if isinstance(raw, bool):
         return None
     if isinstance(raw, (int, float, Decimal)):
@@ -103,7 +109,7 @@ def parse_number(raw: Any) -> Decimal | None:
         number = Decimal(text)
     except (InvalidOperation, ValueError):
         return None
-    if not number.is_finite() or abs(number) >= Decimal("1e14"):
+    if not number.is_finite():
         return None
     return number
 
@@ -112,16 +118,17 @@ def read_table(*, name: str, content: bytes, sheet: str = "") -> tuple[list[Meas
     """Read a CSV (UTF-8 with or without BOM, or GB18030) or an xlsx into rows; return rows, errors, sheet name."""
     sheet = sheet or DEFAULT_SHEET
     if name.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
-
         try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001 - openpyxl raises many kinds of error for a damaged file
+            with open_workbook(io.BytesIO(content)) as book:
+                names = book.sheetnames
+                sheet = DEFAULT_SHEET if DEFAULT_SHEET in names else names[0]
+                return _rows_of(book.rows(sheet, values_only=True), sheet)
+        except NotAnXlsx:
             return [], [issue(sheet, None, "", _("文件“%(n)s”不是有效的 xlsx 表格") % {"n": name})], sheet
-        worksheet = book[DEFAULT_SHEET] if DEFAULT_SHEET in book.sheetnames else book.worksheets[0]
-        sheet = worksheet.title
-        table = [list(r) for r in worksheet.iter_rows(values_only=True)]
-        book.close()
+        except SpreadsheetRefused as exc:
+            return [], [issue(sheet, None, "", _("文件“%(n)s”：%(why)s") % {"n": name, "why": exc.message})], sheet
+        except IndexError:  # a workbook without a sheet
+            return [], [issue(sheet, None, "", _("文件中没有数据"))], sheet
     elif name.lower().endswith((".csv", ".txt")) or "." not in name.rsplit("/", 1)[-1]:
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -131,38 +138,58 @@ def read_table(*, name: str, content: bytes, sheet: str = "") -> tuple[list[Meas
                 continue
         else:
             return [], [issue(sheet, None, "", _("文件编码无法识别，请另存为 UTF-8 编码的 CSV"))], sheet
-        table = [list(r) for r in csv.reader(io.StringIO(text))]
-    else:
-        return [], [issue(sheet, None, "", _("只支持 CSV 或 xlsx 文件，“%(n)s”不是") % {"n": name})], sheet
-    while table and not any(v not in (None, "") for v in table[0]):
-        table.pop(0)
-    if not table:
+        return _rows_of(_bounded_csv(text), sheet)
+    return [], [issue(sheet, None, "", _("只支持 CSV 或 xlsx 文件，“%(n)s”不是") % {"n": name})], sheet
+
+
+def _bounded_csv(text: str) -> Iterator[list[str]]:
+    """The CSV's rows, refused past the same row and column limits as a workbook."""
+    limits = Limits.from_settings()
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if number > limits.rows:
+            raise SpreadsheetRefused(too_many_rows(limits))
+        if len(row) > limits.columns:
+            raise SpreadsheetRefused(_("文件列数超过上限 %(n)d 列") % {"n": limits.columns})
+        yield row
+
+
+def _rows_of(table: Iterable[Sequence[Any]], sheet: str) -> tuple[list[MeasurementRow], list[dict[str, Any]], str]:
+    """Read the header and the rows of one table, streaming; return rows, errors, sheet name."""
+    lines = iter(enumerate(table, start=1))
+    try:
+        header_number, first = next((n, r) for n, r in lines if any(v not in (None, "") for v in r))
+    except StopIteration:
         return [], [issue(sheet, None, "", _("文件中没有数据"))], sheet
-    header = [str(h if h is not None else "").strip().lstrip("*＊") for h in table[0]]
+    except SpreadsheetRefused as exc:
+        return [], [issue(sheet, None, "", exc.message)], sheet
+    header = [str(h if h is not None else "").strip().lstrip("*＊") for h in first]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        return [], [issue(sheet, 1, c, _("缺少必需的列“%(c)s”") % {"c": c}) for c in missing], sheet
+        return [], [issue(sheet, header_number, c, _("缺少必需的列“%(c)s”") % {"c": c}) for c in missing], sheet
     index = {c: header.index(c) for c in (*REQUIRED_COLUMNS, EVIDENCE_COLUMN) if c in header}
 
-    def cell(values: list[Any], column: str) -> Any:
+    def cell(values: Sequence[Any], column: str) -> Any:
         position = index.get(column)
         return values[position] if position is not None and position < len(values) else None
 
     rows = []
-    for number, values in enumerate(table[1:], start=2):
-        if not any(v not in (None, "") and str(v).strip() for v in values):
-            continue
-        code = cell(values, "任务编号")
-        rows.append(
-            MeasurementRow(
-                task_code=normalise_code(code) if code is not None else "",
-                indicator_name=str(cell(values, "指标名称") or "").strip(),
-                period=cell(values, "期间"),
-                value=cell(values, "数值"),
-                row=number,
-                evidence=str(cell(values, EVIDENCE_COLUMN) or "").strip(),
+    try:
+        for number, values in lines:
+            if not any(v not in (None, "") and str(v).strip() for v in values):
+                continue
+            code = cell(values, "任务编号")
+            rows.append(
+                MeasurementRow(
+                    task_code=normalise_code(clean_text(str(code))) if code is not None else "",
+                    indicator_name=clean_text(str(cell(values, "指标名称") or "")),
+                    period=cell(values, "期间"),
+                    value=cell(values, "数值"),
+                    row=number,
+                    evidence=clean_text(str(cell(values, EVIDENCE_COLUMN) or "")),
+                )
             )
-        )
+    except SpreadsheetRefused as exc:
+        return [], [issue(sheet, None, "", exc.message)], sheet
     if not rows:
         return [], [issue(sheet, None, "", _("文件中没有数据"))], sheet
     return rows, [], sheet

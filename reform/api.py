@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from reform.errors import ValidationError
+from .token_auth import ExpiringTokenAuthentication
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -62,7 +61,7 @@ def responses(ok: Any, *statuses: int, ok_status: int = 200) -> dict[int, Any]:
 class ApiView(APIView):
     """Token first, so an anonymous call answers 401 with ``WWW-Authenticate: Token``; the web session second."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
 
@@ -79,15 +78,3 @@ def validated(serializer_class: type[serializers.Serializer], data: Any, **kwarg
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def parse_bool(value: Any, field: str) -> bool:
-    """Read a query-string or form boolean: true/false/1/0 (case-insensitive), else 400."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1"):
-        return True
-    if text in ("false", "0", ""):
-        return False
-    raise ValidationError(_("“%(f)s”应为 true 或 false") % {"f": field}, fields={field: [_("应为 true 或 false")]})

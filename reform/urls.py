@@ -14,3 +14,9 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("tasks_app.urls")),
 ]
+
+# Under /api/ every error is JSON in the API's shape, whatever the settings module; elsewhere, the pages.
+handler400 = "reform.errors.bad_request"
+handler403 = "reform.errors.permission_denied"
+handler404 = "reform.errors.page_not_found"
+handler500 = "reform.errors.server_error"

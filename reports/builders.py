@@ -19,9 +19,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from indicators.achievement import indicator_achievement
+from orgs.models import OrgUnit
 from reform.periods import Period, due_date_for
 from rhythm.models import MissedReport
 from rhythm.services import items_owing_report
+from tasks_app.access import REDACTED_TITLE, responsible_q
 from tasks_app.models import Feedback, Task
 from tasks_app.selectors import task_timeline_items
 from trail.models import TraceEntry, TraceHead
@@ -403,18 +405,39 @@ def gather_dossier(spec: Spec) -> dict[str, Any]:
         .get(code=spec.scope.task_code)
     )
     ancestors = list(Task.objects.filter(code__in=_ancestor_codes(task.code)).order_by("depth").values("code", "title"))
+    lower = Task.objects.filter(code__startswith=task.code + ".")
+    # A unit admin's dossier is read by the unit's subtree: an item another unit leads, without this
+    # subtree cooperating, shows only its code and progress (as on the task page; docs/SECURITY.md).
+    seen = (
+        set(lower.filter(responsible_q(OrgUnit(path=spec.scope.unit_path))).values_list("pk", flat=True))
+        if spec.scope.unit_path
+        else None
+    )
     children = [
-        {
-            "code": c.code,
-            "title": c.title,
-            "unit": c.lead_unit.name,
-            "status": c.status_label,
-            "rag": c.rag,
-            "rag_label": c.get_rag_display(),
-            "progress": figures._num(c.progress),
-            "deadline": _d(c.deadline),
-        }
-        for c in Task.objects.filter(code__startswith=task.code + ".").select_related("lead_unit").order_by("sort_key")
+        (
+            {
+                "code": c.code,
+                "title": c.title,
+                "unit": c.lead_unit.name,
+                "status": c.status_label,
+                "rag": c.rag,
+                "rag_label": c.get_rag_display(),
+                "progress": figures._num(c.progress),
+                "deadline": _d(c.deadline),
+            }
+            if seen is None or c.pk in seen
+            else {
+                "code": c.code,
+                "title": str(REDACTED_TITLE),
+                "unit": "—",
+                "status": "—",
+                "rag": "none",
+                "rag_label": "—",
+                "progress": figures._num(c.progress),
+                "deadline": "—",
+            }
+        )
+        for c in lower.select_related("lead_unit").order_by("sort_key")
     ]
     indicators = []
     for ind in task.indicators.prefetch_related("measurements", "trajectory").all():

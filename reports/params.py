@@ -48,7 +48,9 @@ def parse_scope(value: str | None) -> Scope:
             raise _scope_error(_("没有代码为“%(key)s”的改革领域") % {"key": key})
         return Scope(raw, "domain", f"{domain.name}领域", Q(domain_id=domain.pk), domain_id=domain.pk)
     if kind == "unit" and key:
-        unit = OrgUnit.objects.filter(pk=int(key)).first() if key.isdigit() else None
+        unit = (
+            OrgUnit.objects.filter(pk=int(key)).first() if key.isascii() and key.isdigit() and len(key) < 19 else None
+        )
         if unit is None:
             raise _scope_error(_("没有编号为“%(key)s”的责任单位") % {"key": key})
         has_children = OrgUnit.objects.filter(parent=unit).exists()

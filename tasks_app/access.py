@@ -18,12 +18,13 @@ Two questions, answered the same way everywhere (services, pages, API, admin, co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
-from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,6 +102,59 @@ def visible_tasks(user: Any, queryset: QuerySet[Task] | None = None) -> QuerySet
     if sees_everything(user):
         return qs
     return qs.filter(scope_q(user))
+
+
+# What a unit may know of a child it may not see (its parent is visible): that it exists, its code and its
+# progress (already folded into the parent's weighted progress). Not its title, unit, state, light or reason.
+REDACTED_TITLE = gettext_lazy("其他单位负责的事项")
+CHILD_REASON = re.compile(r"^下级事项 (?P<code>[0-9A-Za-z.]+)“")
+
+
+def children_with_visibility(user: Any, task: Task) -> QuerySet[Task]:
+    """``task``'s children, each annotated ``seen``: whether ``user`` may see it (still one query)."""
+    if sees_everything(user):
+        return task.children.annotate(seen=Value(True))
+    return task.children.annotate(seen=Exists(visible_tasks(user).filter(pk=OuterRef("pk"))))
+
+
+def visible_reason(user: Any, task: Task) -> str:
+    """The task's light reason, without naming a lower item ``user`` may not see (one query at most)."""
+    reason = task.rag_reason or ""
+    match = CHILD_REASON.match(reason)
+    if match is None or sees_everything(user):
+        return reason
+    code = match["code"]
+    if visible_tasks(user, Task.objects.filter(code=code)).exists():
+        return reason
+    return _("下级事项 %(code)s（%(who)s）：%(light)s") % {
+        "code": code,
+        "who": REDACTED_TITLE,
+        "light": task.get_rag_display(),
+    }
+
+
+def redacted_reasons(user: Any, reasons: dict[int, tuple[str, str]]) -> dict[int, str]:
+    """Of ``{task id: (light reason, light label)}``, the reasons to show instead, by task id (one query at most).
+
+    Only reasons naming a lower item the user may not see are replaced; the others are left out.
+    """
+    if sees_everything(user):
+        return {}
+    named = {pk: m["code"] for pk, (reason, _label) in reasons.items() if (m := CHILD_REASON.match(reason or ""))}
+    if not named:
+        return {}
+    seen = set(visible_tasks(user, Task.objects.filter(code__in=set(named.values()))).values_list("code", flat=True))
+    return {
+        pk: _("下级事项 %(code)s（%(who)s）：%(light)s")
+        % {"code": code, "who": REDACTED_TITLE, "light": reasons[pk][1]}
+        for pk, code in named.items()
+        if code not in seen
+    }
+
+
+def visible_reasons(user: Any, tasks: Collection[Task]) -> dict[int, str]:
+    """``visible_reason`` for a page of tasks: the redacted reasons by task id (one query at most)."""
+    return redacted_reasons(user, {t.pk: (t.rag_reason, t.get_rag_display()) for t in tasks})
 
 
 def access_task(user: Any, task_id: Any, *, for_update: bool = False, queryset: QuerySet[Task] | None = None) -> Task:

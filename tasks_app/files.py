@@ -33,11 +33,49 @@ SIGNATURES = (
     (b"GIF89a", "image/gif"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", OLE),
 )
-# Text that a browser or a shell would run: refused even though it decodes as text.
+# Text that a browser, a shell or Windows would run or follow: refused even though it decodes as text.
+# Any markup tag at all (“<img onerror=…>”, “<svg”, “<?xml”, “<!DOCTYPE”), a shebang, a batch or
+# Windows Script Host file, an Internet or desktop shortcut. Checked over the whole file, not a prefix.
 ACTIVE_TEXT = re.compile(
-    r"<\s*(script|html|body|svg|iframe|object|embed|meta|!doctype)\b|<\?php|^\s*#!",
-    re.IGNORECASE,
+    r"<[a-z!?/]"  # a tag, a comment, a declaration or a processing instruction (“< b” is not one)
+    r"|^\s*#!|^\s*@?echo\s+off\b|\bwscript\.|\bcreateobject\s*\("
+    r"|^\s*\[(?:internetshortcut|desktop entry)\]",
+    re.IGNORECASE | re.MULTILINE,
 )
+# The allow-list by name: each allowed extension and the content types it may hold. Anything else —
+# executables (.exe .dll .msi .scr .com), scripts (.bat .cmd .js .vbs .ps1 .sh .py .hta .jar), HTML,
+# XHTML, SVG, XML, shortcuts (.url .lnk .desktop), archives — is refused whatever its content.
+EXTENSION_TYPES: dict[str, frozenset[str]] = {
+    "pdf": frozenset({PDF}),
+    "png": frozenset({"image/png"}),
+    "jpg": frozenset({"image/jpeg"}),
+    "jpeg": frozenset({"image/jpeg"}),
+    "gif": frozenset({"image/gif"}),
+    "docx": frozenset({OOXML_PARTS["word/"]}),
+    "xlsx": frozenset({OOXML_PARTS["xl/"]}),
+    "pptx": frozenset({OOXML_PARTS["ppt/"]}),
+    "doc": frozenset({OLE}),
+    "xls": frozenset({OLE}),
+    "ppt": frozenset({OLE}),
+    "wps": frozenset({OLE}),
+    "et": frozenset({OLE}),
+    "ofd": frozenset({OFD}),
+    "txt": frozenset({TEXT}),
+    "csv": frozenset({TEXT}),
+}
+# The extension a stored file gets for its detected type when its own does not fit that type.
+CANONICAL_EXTENSION = {
+    PDF: "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    OOXML_PARTS["word/"]: "docx",
+    OOXML_PARTS["xl/"]: "xlsx",
+    OOXML_PARTS["ppt/"]: "pptx",
+    OLE: "doc",
+    OFD: "ofd",
+    TEXT: "txt",
+}
 # Bidirectional overrides hide a real extension ("报告\u202efdp.exe" shows as "报告exe.pdf").
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 
@@ -72,9 +110,33 @@ def sniff(data: bytes) -> str | None:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    if ACTIVE_TEXT.search(text[:65536]):
+    if ACTIVE_TEXT.search(text):
         return None
     return TEXT
+
+
+def extension_of(name: str) -> str:
+    stem, dot, extension = name.rpartition(".")
+    return extension.lower() if dot and stem else ""
+
+
+def classify(name: str, data: bytes) -> tuple[str, str] | None:
+    """The content type and the name to store, or None when the name or the content is not allowed.
+
+    Both must pass: the extension is on the allow-list and the content is an allowed type. When the
+    content is an allowed type other than the extension says (a PNG named .jpg, a PDF with no
+    extension), the stored name gets the extension of what it is, so it opens as what it is.
+    """
+    extension = extension_of(name)
+    if extension and extension not in EXTENSION_TYPES:
+        return None
+    content_type = sniff(data)
+    if content_type is None:
+        return None
+    if extension and content_type in EXTENSION_TYPES[extension]:
+        return content_type, name
+    stem = name[: -len(extension) - 1] if extension else name
+    return content_type, f"{stem}.{CANONICAL_EXTENSION[content_type]}"
 
 
 def safe_name(name: str) -> str:

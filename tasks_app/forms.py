@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import OrgUnit
+from reform.params import MAX_ID
 from reform.periods import period_of
 
 from .models import Notice, Rag
@@ -25,7 +26,6 @@ from .services.handdown import Part
 from .workflow import Status
 
 DATE_WIDGET = {"type": "date"}
-MAX_ID = 2**63 - 1
 
 
 def _date_input() -> forms.DateInput:

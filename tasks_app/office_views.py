@@ -53,7 +53,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     """List drafted tasks with checkboxes; POST assigns each chosen one and reports every result."""
     _require_office(request)
     if request.method == "POST":
-        ids = [int(v) for v in request.POST.getlist("task") if v.isdigit()]
+        ids = [int(v) for v in request.POST.getlist("task") if v.isascii() and v.isdigit() and len(v) < 19]
         if not ids:
             messages.error(request, _("请至少勾选一项任务"))
             return redirect("office-assign")

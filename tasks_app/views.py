@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cockpit import drilldown
 from cockpit import services as cockpit_services
 from reform.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from reform.params import parse_id
 from reform.roles import Role
 
 from . import access, actions, forms, selectors, services
@@ -181,6 +182,7 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": page.rows,
+            "reasons": access.visible_reasons(request.user, page.rows),
             "form": form,
             "filters": state,
             "next_url": next_url,
@@ -312,11 +314,12 @@ def _action_context(page: TaskPage, action: Action, obj: Any, form: Any) -> dict
 
 @login_required
 def notifications_page(request: HttpRequest) -> HttpResponse:
-    before = request.GET.get("before", "")
+    try:
+        before = parse_id(request.GET.get("before"), "before")
+    except ValidationError:
+        before = None  # a cursor that is not one: the first page
     unread_only = request.GET.get("unread") == "1"
-    page = inbox.notification_list(
-        user=request.user, before=int(before) if before.isdigit() else None, unread_only=unread_only
-    )
+    page = inbox.notification_list(user=request.user, before=before, unread_only=unread_only)
     query = request.GET.copy()
     next_url = None
     if page.next_cursor:

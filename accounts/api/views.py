@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +14,7 @@ from reform.api import ApiView, ErrorSerializer, responses, validated
 from tasks_app.models import Notification
 
 from ..auth import authenticate_or_lockout
+from ..services import token_issue
 from . import serializers as s
 
 
@@ -28,8 +28,10 @@ class TokenView(ApiView):
         operation_id="auth_token",
         summary="用用户名和密码换取 API 令牌",
         description=(
-            "之后的请求带请求头 Authorization: Token <token>。同一用户同一地址连续失败 5 次（可配置）即被锁定，"
-            "锁定期间答复 429（与登录页同一锁定计数）。需要首次修改密码的账号须先在网页上修改密码。"
+            "之后的请求带请求头 Authorization: Token <token>。每次调用都签发一个新令牌；令牌闲置超过会话超时"
+            "（默认 30 分钟）或签发满 30 天（可配置）即失效，修改或重置密码后全部失效；可在网页“我的令牌”中吊销。"
+            "同一用户连续失败 5 次（可配置）即被锁定，锁定期间答复 429（与登录页同一锁定计数）。"
+            "需要首次修改密码的账号须先在网页上修改密码。"
         ),
         request=s.TokenInputSerializer,
         responses={
@@ -46,8 +48,7 @@ class TokenView(ApiView):
     def post(self, request: Request) -> Response:
         data = validated(s.TokenInputSerializer, request.data)
         user = authenticate_or_lockout(request, data["username"], data["password"])  # 400 / 403 / 429
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": token_issue(user=user)})  # a new key every time; only its digest is kept
 
 
 class MeView(ApiView):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from tasks_app.api.filters import MAX_ID
+from reform.params import MAX_ID, PlausibleDateField
 from tasks_app.api.serializers import ImportIssueSerializer, IndicatorSerializer, MeasurementSerializer
 
 __all__ = ["IndicatorSerializer", "MeasurementSerializer"]
 
 
 class MeasurementInputSerializer(serializers.Serializer):
-    period_end = serializers.DateField(help_text=_("统计期间内的任一日期（按指标的统计周期：月或旬）"))
+    period_end = PlausibleDateField(help_text=_("统计期间内的任一日期（按指标的统计周期：月或旬）"))
     value = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=False)
     evidence = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
     attachment = serializers.IntegerField(

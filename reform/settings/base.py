@@ -24,7 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so it sees a view's exception first: SQLite's "database is locked" becomes a 409.
+    "reform.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "reform.urls"
@@ -85,9 +87,16 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the demo server and a Celery task write without "database is locked".
+    # WAL, and every transaction taking the write lock when it begins (IMMEDIATE): two writers queue on the
+    # busy timeout (SQLite retries for up to SQLITE_BUSY_TIMEOUT seconds) instead of deadlocking on the
+    # read-to-write upgrade, which SQLite answers at once with "database is locked". A writer still waiting
+    # after the timeout gets a 409 like a lock conflict on PostgreSQL (reform.errors.database_busy).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=5.0),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 # An optional read replica, used only inside reform.db_router.use_replica() blocks.
 if env("DATABASE_REPLICA_URL", default=""):
@@ -135,6 +144,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+# The one bounded reader of uploaded workbooks (reform.spreadsheet): checked before a single row is built.
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=256)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=5_000_000)
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=256 * 1024 * 1024)
+IMPORT_MAX_XML_DEPTH = env.int("IMPORT_MAX_XML_DEPTH", default=64)
 
 # Sessions: idle timeout (seconds) and absolute lifetime.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
@@ -147,10 +161,28 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# django-axes: 5 failures lock a user+IP pair out for 15 minutes.
+# API tokens (django-rest-knox, reform.token_auth): end when idle like a session, and at the latest this many
+# days after they were issued; a password change or reset ends them all. Every POST /api/auth/token/ issues a
+# new one; a user holds at most API_TOKEN_LIMIT_PER_USER (the oldest goes first).
+API_TOKEN_IDLE_TIMEOUT = env.int("API_TOKEN_IDLE_TIMEOUT", default=SESSION_IDLE_TIMEOUT)
+API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=30)
+API_TOKEN_LIMIT_PER_USER = env.int("API_TOKEN_LIMIT_PER_USER", default=10)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(seconds=API_TOKEN_IDLE_TIMEOUT),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=API_TOKEN_MAX_AGE_DAYS),
+    "MIN_REFRESH_INTERVAL": 60,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# django-axes: 5 failures lock a user+IP pair out for 15 minutes…
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# …and a username locks out from every address after this many failures (accounts.lockout): changing the client
+# address (X-Forwarded-For when the app port is reached without the proxy) no longer buys more guesses.
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "accounts.lockout.TwoLevelLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Chinese page for the login form, the API error shape under /api/ (accounts.auth.lockout_response).
@@ -178,13 +210,21 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "reform.token_auth.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "reform.errors.api_exception_handler",
+    # JSON with a nesting limit and Chinese errors (reform.parsers.BoundedJSONParser), forms, uploads.
+    "DEFAULT_PARSER_CLASSES": [
+        "reform.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# Deeper JSON is refused with a 400 before any view sees it (the API's bodies nest three levels at most).
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "数字化改革任务清单与闭环督办 API",
     "VERSION": "1.0.0",

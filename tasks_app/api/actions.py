@@ -22,12 +22,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from reform.api import ApiView, responses, validated
 from reform.errors import NotFound
+from reform.parsers import BoundedJSONParser
 from reform.roles import Role
 
 from .. import access
@@ -138,7 +139,7 @@ def action_view(action: Action, *, list_kind: str = "") -> type[ApiView]:
 
     attrs: dict[str, Any] = {"post": extend_schema(**schema_for(action))(post)}
     if action.key == "report_progress":
-        attrs["parser_classes"] = [MultiPartParser, FormParser, JSONParser]
+        attrs["parser_classes"] = [MultiPartParser, FormParser, BoundedJSONParser]
     if list_kind:
         attrs["get"] = list_get(list_kind)
     name = "".join(part.title() for part in action.key.split("_")) + "ActionView"

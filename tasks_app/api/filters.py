@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from orgs.models import OrgUnit
-from reform.api import parse_bool
 from reform.errors import ValidationError
+from reform.params import MAX_ID, parse_bool, parse_id
 
 from .. import tree
 from ..models import Domain, Rag, Task
@@ -17,7 +17,6 @@ from ..selectors.task_list import TaskFilters, filter_tasks
 from ..workflow import Status
 
 DIMENSIONS = (("governance", gettext_lazy("治理")), ("service", gettext_lazy("服务")))
-MAX_ID = 2**63 - 1
 # Parameters whose empty value is an error, not "no filter": the schema gives them a type.
 TYPED_PARAMETERS = {
     "deadline_after": gettext_lazy("日期（YYYY-MM-DD）"),
@@ -31,8 +30,8 @@ def domain_by_code_or_id(value: str, field: str = "domain") -> Domain:
     """The domain named by its code (``digital_gov``) or its id; 400 when there is none."""
     value = (value or "").strip()
     domain = Domain.objects.filter(code=value).first()
-    if domain is None and value.isdigit() and int(value) <= MAX_ID:
-        domain = Domain.objects.filter(pk=int(value)).first()
+    if domain is None and value.isascii() and value.isdigit():
+        domain = Domain.objects.filter(pk=parse_id(value, field)).first()
     if domain is None:
         message = _("未知的改革领域：%(v)s") % {"v": value}
         raise ValidationError(message, fields={field: [message]})

@@ -14,11 +14,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orgs.models import OrgUnit
+from reform.params import MAX_ID, PlausibleDateField
 
 from ..models import Feedback, Notice
 from ..services.handdown import MAX_PARTS, Part
 from ..workflow import Status
-from .filters import MAX_ID
 
 LONG_TEXT = 20000
 
@@ -75,7 +75,7 @@ class UnitSignoffInput(TransitionInput):
 
 class RequestCorrectionInput(TransitionInput):
     requirement = text_field(label=gettext_lazy("整改要求"))
-    due_date = serializers.DateField(label=gettext_lazy("整改时限"))
+    due_date = PlausibleDateField(label=gettext_lazy("整改时限"))
 
 
 class ApproveInput(TransitionInput):
@@ -89,7 +89,7 @@ class EvaluateInput(TransitionInput):
         help_text=gettext_lazy('各项得分：评价标准 id → 分数；没有评价标准时用 {"overall": 0–100}'),
     )
     comment = text_field(required=False)
-    period_end = serializers.DateField(required=False, help_text=gettext_lazy("评价期，默认今天"))
+    period_end = PlausibleDateField(required=False, help_text=gettext_lazy("评价期，默认今天"))
 
 
 class ReasonInput(TransitionInput):
@@ -98,7 +98,7 @@ class ReasonInput(TransitionInput):
 
 class InstructionIssueInput(serializers.Serializer):
     text = text_field(label=gettext_lazy("批示内容"))
-    due_date = serializers.DateField(label=gettext_lazy("回复时限"))
+    due_date = PlausibleDateField(label=gettext_lazy("回复时限"))
     target_units = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
@@ -126,7 +126,7 @@ class ReviewInput(serializers.Serializer):
 class NoticeIssueInput(serializers.Serializer):
     level = serializers.ChoiceField(choices=Notice.Level.choices)
     reason = text_field(label=gettext_lazy("督办事由"))
-    deadline = serializers.DateField(required=False, allow_null=True, default=None)
+    deadline = PlausibleDateField(required=False, allow_null=True, default=None)
 
 
 class CommentInput(serializers.Serializer):
@@ -156,7 +156,7 @@ class IndicatorValuesField(serializers.Field):
         values: dict[int, Any] = {}
         for key, value in data.items():
             key_text = str(key)
-            if not key_text.isdigit() or int(key_text) > MAX_ID:
+            if not (key_text.isascii() and key_text.isdigit()) or int(key_text) > MAX_ID:
                 self.fail("invalid")
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
                 self.fail("invalid")
@@ -171,7 +171,7 @@ class FeedbackInput(serializers.Serializer):
     text = text_field(label=gettext_lazy("工作进展"))
     progress = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
     kind = serializers.ChoiceField(choices=Feedback.Kind.choices, default=Feedback.Kind.TENDAY)
-    period_end = serializers.DateField(required=False, allow_null=True, default=None)
+    period_end = PlausibleDateField(required=False, allow_null=True, default=None)
     indicator_values = IndicatorValuesField(required=False, default=dict)
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True), required=False, default=list, max_length=20
@@ -188,7 +188,7 @@ class ProblemAnswerInput(serializers.Serializer):
 
 
 class ExtensionRequestInput(serializers.Serializer):
-    requested_deadline = serializers.DateField(label=gettext_lazy("申请延至"))
+    requested_deadline = PlausibleDateField(label=gettext_lazy("申请延至"))
     reason = text_field(label=gettext_lazy("申请理由"))
 
 

@@ -74,6 +74,19 @@ class TaskRefSerializer(serializers.Serializer):
     rag = serializers.ChoiceField(choices=Rag.choices)
 
 
+class ChildRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices, allow_null=True)
+    status_label = serializers.CharField(allow_blank=True)
+    rag = serializers.ChoiceField(choices=Rag.choices, allow_null=True)
+    progress = serializers.FloatField()
+    visible = serializers.BooleanField(
+        help_text=gettext_lazy("false：其他单位负责、您无权查看的事项（已隐去名称、状态和亮灯）")
+    )
+
+
 # --- Tasks (schema of the dicts built in selectors.py) ------------------------------------------
 
 
@@ -318,7 +331,12 @@ class TaskDetailSerializer(TaskSerializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()
     ancestors = TaskRefSerializer(many=True, help_text=gettext_lazy("上级任务，自重大任务起"))
-    children = TaskRefSerializer(many=True)
+    children = ChildRefSerializer(
+        many=True,
+        help_text=gettext_lazy(
+            "下级任务；不在您可见范围内的只给出编号和进度（visible=false），名称为“其他单位负责的事项”"
+        ),
+    )
     indicators = IndicatorSerializer(many=True)
     milestones = MilestoneSerializer(many=True)
     measures = MeasureSerializer(many=True)
@@ -332,6 +350,7 @@ class TimelineItemSerializer(serializers.Serializer):
     seq = serializers.IntegerField(help_text=gettext_lazy("留痕链序号"))
     at = serializers.DateTimeField()
     actor = serializers.CharField(allow_blank=True)
+    actor_username = serializers.CharField(allow_blank=True, help_text=gettext_lazy("操作人用户名（姓名可能重复）"))
     action = serializers.CharField()
     label = serializers.CharField()
     from_state = serializers.CharField(allow_blank=True)

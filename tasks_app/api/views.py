@@ -26,11 +26,11 @@ from reform.api import (
     ApiView,
     ErrorSerializer,
     FirstRendererNegotiation,
-    parse_bool,
     responses,
     validated,
 )
 from reform.errors import NotFound, ValidationError
+from reform.params import PlausibleDateField, parse_bool
 
 from .. import access, services, tree
 from ..models import Notification, Task
@@ -108,8 +108,8 @@ class TaskTraceView(ApiView):
 
 
 class RankingQuerySerializer(drf_serializers.Serializer):
-    start = drf_serializers.DateField(required=False, help_text="期间开始（含），默认当年 1 月 1 日")
-    end = drf_serializers.DateField(required=False, help_text="期间结束（含），默认今天")
+    start = PlausibleDateField(required=False, help_text="期间开始（含），默认当年 1 月 1 日")
+    end = PlausibleDateField(required=False, help_text="期间结束（含），默认今天")
     domain = drf_serializers.CharField(required=False, help_text="改革领域：代码或 id")
 
 

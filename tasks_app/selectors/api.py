@@ -19,7 +19,15 @@ from indicators.achievement import indicator_achievement
 from indicators.models import Indicator, Measurement
 from orgs.models import OrgUnit
 
-from ..access import access_task, allowed_transitions, visible_tasks
+from ..access import (
+    REDACTED_TITLE,
+    access_task,
+    allowed_transitions,
+    children_with_visibility,
+    redacted_reasons,
+    visible_reason,
+    visible_tasks,
+)
 from ..models import (
     CorrectionOrder,
     EvaluationCriterion,
@@ -27,6 +35,7 @@ from ..models import (
     Instruction,
     Notice,
     ProblemReport,
+    Rag,
     Task,
 )
 from ..workflow import FINAL_STATUSES, Status
@@ -123,6 +132,8 @@ def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             cooperating[task_id].append({"id": unit_id, "name": unit_name})
     oracle = TransitionOracle(user)
     labels = {k: str(v) for k, v in STATUS_LABELS.items()}
+    lights = {k: str(v) for k, v in Rag.choices}
+    hidden = redacted_reasons(user, {r["id"]: (r["rag_reason"], lights.get(r["rag"], "")) for r in rows})
     return [
         {
             "id": r["id"],
@@ -141,7 +152,7 @@ def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "status": r["status"],
             "status_label": labels[r["status"]],
             "rag": r["rag"],
-            "rag_reason": r["rag_reason"],
+            "rag_reason": hidden.get(r["id"], r["rag_reason"]),
             "allowed_transitions": oracle(r["status"], r["lead_unit__path"], r["open_children"], r["assigned_at"]),
         }
         for r in rows
@@ -149,6 +160,28 @@ def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 # --- Detail -------------------------------------------------------------------------------------
+
+
+def _children(user: Any, task: Task) -> list[dict[str, Any]]:
+    """The task's children: in full when visible, else the code and progress only (one query)."""
+    rows = []
+    for child in children_with_visibility(user, task).order_by("sort_key"):
+        if child.seen:  # type: ignore[attr-defined]
+            rows.append({**_ref(child), "progress": float(child.progress), "visible": True})
+        else:
+            rows.append(
+                {
+                    "id": child.pk,
+                    "code": child.code,
+                    "title": str(REDACTED_TITLE),
+                    "status": None,
+                    "status_label": "",
+                    "rag": None,
+                    "progress": float(child.progress),
+                    "visible": False,
+                }
+            )
+    return rows
 
 
 def _ref(task: Task) -> dict[str, Any]:
@@ -269,7 +302,7 @@ def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict
         "status": task.status,
         "status_label": task.status_label,
         "rag": task.rag,
-        "rag_reason": task.rag_reason,
+        "rag_reason": visible_reason(user, task),
         "allowed_transitions": allowed_transitions(user, task),
         "description": task.description,
         "depth": task.depth,
@@ -277,7 +310,7 @@ def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict
         "closed_at": iso(task.closed_at),
         "updated_at": iso(task.updated_at),
         "ancestors": [_ref(t) for t in task_ancestors(task)],
-        "children": [_ref(t) for t in task.children.order_by("sort_key")],
+        "children": _children(user, task),
         "indicators": task_indicators(task),
         "milestones": [
             {"id": m.pk, "title": m.title, "due_date": iso(m.due_date), "done_at": iso(m.done_at)}

@@ -14,7 +14,7 @@ from indicators.achievement import indicator_achievement
 from orgs.models import OrgUnit
 from reform.errors import NotFound
 
-from ..access import access_task, relation, visible_tasks
+from ..access import access_task, children_with_visibility, relation, visible_reason, visible_tasks
 from ..models import (
     Attachment,
     CorrectionOrder,
@@ -46,10 +46,19 @@ class IndicatorRow:
 
 
 @dataclass(frozen=True)
+class ChildRow:
+    """A child on its parent's page: in full when the user may see it, else its code and progress only."""
+
+    task: Task
+    visible: bool
+
+
+@dataclass(frozen=True)
 class TaskPage:
     task: Task
     ancestors: list[Task]
-    children: list[Task]
+    children: list[ChildRow]
+    rag_reason: str  # the light's reason, not naming a lower item the user may not see
     indicators: list[IndicatorRow]
     milestones: list[Any]
     measures: list[Any]
@@ -108,7 +117,11 @@ def task_page(*, user: User, task_id: int | str) -> TaskPage:
     return TaskPage(
         task=task,
         ancestors=list(task_ancestors(task).select_related("lead_unit")),
-        children=list(task.children.select_related("lead_unit").order_by("sort_key")),
+        children=[
+            ChildRow(child, bool(child.seen))  # type: ignore[attr-defined]
+            for child in children_with_visibility(user, task).select_related("lead_unit").order_by("sort_key")
+        ],
+        rag_reason=visible_reason(user, task),
         indicators=indicators,
         milestones=list(task.milestones.all()),
         measures=list(task.measures.all()),

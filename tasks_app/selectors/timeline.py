@@ -17,6 +17,7 @@ class TimelineItem:
     seq: int
     at: datetime
     actor: str
+    actor_username: str  # shown next to the name: two people may share one (or copy another's)
     action: str
     label: str
     from_state: str
@@ -28,13 +29,14 @@ class TimelineItem:
 def task_timeline_items(task: Task) -> list[TimelineItem]:
     """The task's trace as people read it: who, what, when, with Chinese labels (one query)."""
     items = []
-    for e in task_entries(task.pk):
+    for e in task_entries(task.pk).select_related("actor"):
         declared = event_type(e.action)
         items.append(
             TimelineItem(
                 seq=e.seq,
                 at=e.created_at,
                 actor=e.actor_name,
+                actor_username=e.actor.username if e.actor is not None else "",
                 action=e.action,
                 label=str(declared.label) if declared else e.action,
                 from_state=declared.state_label(e.from_state) if declared else e.from_state,

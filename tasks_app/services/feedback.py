@@ -17,11 +17,13 @@ from django.utils.translation import gettext as _
 
 from indicators.models import Indicator, Measurement
 from reform.errors import ValidationError
+from reform.numbers import indicator_number
+from reform.params import check_date
 from reform.periods import due_date, period_of
 
 from .. import access, events
 from ..models import Feedback, Task
-from .attachments import attachment_store
+from .attachments import CheckedUpload, attachment_check, attachment_store, remove_unreferenced
 from .common import raise_if, require_text, to_decimal
 from .rollup import rollup_from, schedule_light_refresh
 
@@ -58,11 +60,49 @@ def feedback_submit(
     if kind not in Feedback.Kind.values:
         raise ValidationError(_("未知的反馈类型"), fields={"kind": [_("无效")]})
     today = timezone.localdate()
+    if period_end is not None:
+        check_date(period_end, "period_end", label=_("报告期"))
     if kind == Feedback.Kind.TENDAY:
         period = period_of(period_end or today)
         if period.start > today:
             raise ValidationError(_("不能报送未来期间的旬报"), fields={"period_end": [_("无效")]})
         period_end = period.end
+    # Every file is read and checked before anything is written: one refused file stores none.
+    checked = [attachment_check(uploaded) for uploaded in files or ()]
+    written: list[str] = []
+    try:
+        return _feedback_save(
+            actor=actor,
+            task=task,
+            rule=rule,
+            text=text,
+            value=value,
+            kind=kind,
+            period_end=period_end,
+            today=today,
+            indicator_values=indicator_values,
+            files=checked,
+            written=written,
+        )
+    except BaseException:
+        remove_unreferenced(written)  # the transaction rolled back: no orphan file stays on disk
+        raise
+
+
+def _feedback_save(
+    *,
+    actor: User,
+    task: Task,
+    rule: access.Rule,
+    text: str,
+    value: Decimal,
+    kind: str,
+    period_end: date | None,
+    today: date,
+    indicator_values: dict[int, Any] | None,
+    files: list[CheckedUpload],
+    written: list[str],
+) -> Feedback:
     with transaction.atomic():
         task = access.access_task(actor, task.pk, for_update=True)
         rule.check(actor, task)
@@ -79,12 +119,14 @@ def feedback_submit(
                     continue
                 if raw in (None, ""):
                     continue
+                field = f"indicator_{indicator_id}"
                 try:
-                    number = to_decimal(raw, f"indicator_{indicator_id}", indicator.name)
-                except ValidationError:
-                    errors[f"indicator_{indicator_id}"] = [_("“%(n)s”必须是数字") % {"n": indicator.name}]
+                    number = indicator_number(raw, field=field, label=f"“{indicator.name}”", unit=indicator.unit)
+                except ValidationError as exc:
+                    errors[field] = [exc.message]
                     continue
                 measure_period = period_of(period_end or today, indicator.period_kind).end
+                Measurement.stored.unreadable().filter(indicator=indicator, period_end=measure_period).delete()
                 Measurement.objects.update_or_create(
                     indicator=indicator,
                     period_end=measure_period,
@@ -111,7 +153,9 @@ def feedback_submit(
         stored = []
         if files:
             for uploaded in files:
-                attachment = attachment_store(actor=actor, task=task, uploaded_file=uploaded, feedback=feedback)
+                attachment = attachment_store(
+                    actor=actor, task=task, uploaded_file=uploaded, feedback=feedback, written=written
+                )
                 stored.append(attachment.original_name)
         old_progress = task.progress
         if is_lead and task.is_leaf and value != task.progress:

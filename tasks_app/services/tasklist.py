@@ -264,7 +264,7 @@ def task_move(*, actor: User, task: Task, new_parent: Task | None) -> Task:
         prefix = f"{new_parent.code}." if new_parent else ""
         siblings = Task.objects.filter(parent=new_parent) if new_parent else Task.objects.filter(parent__isnull=True)
         used = [c.rsplit(".", 1)[-1] for c in siblings.values_list("code", flat=True)]
-        next_no = max((int(s) for s in used if s.isdigit()), default=0) + 1
+        next_no = max((int(s) for s in used if s.isascii() and s.isdigit()), default=0) + 1
         new_code = f"{prefix}{next_no}"
         subtree = list(Task.objects.select_for_update().filter(code__startswith=old_code + ".").order_by("depth"))
         Task.objects.filter(pk=task.pk).update(

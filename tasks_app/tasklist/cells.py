@@ -11,6 +11,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from reform.params import EARLIEST_DATE, LATEST_DATE
+from reform.text import clean_text
+
 from .schema import BLANK_MARKS, DIMENSIONS, NO_DEADLINE_WORDS
 
 LIST_SPLIT = re.compile(r"[、，,;；\n\r]+")
@@ -39,7 +42,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return clean_text(str(value))  # no bidi or other invisible controls in what is imported
 
 
 def _normalise(text: str) -> str:
@@ -52,6 +55,17 @@ def _month_end(year: int, month: int) -> date:
 
 
 def parse_date(value: Any, *, deadline: bool = False) -> date | None:
+    """A date as people write it (see ``_parse_date``), between 2000-01-01 and 2099-12-31."""
+    day = _parse_date(value, deadline=deadline)
+    if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise CellError(
+            _("日期“%(v)s”不在 %(lo)s 到 %(hi)s 之间")
+            % {"v": day.isoformat(), "lo": EARLIEST_DATE.isoformat(), "hi": LATEST_DATE.isoformat()}
+        )
+    return day
+
+
+def _parse_date(value: Any, *, deadline: bool = False) -> date | None:
     """Read a date as spreadsheets hold it; blank and “持续推进”/“长期” mean none (an ongoing task).
 
     ``2021年12月`` is the month's last day; ``2021年``, ``2021年底`` and ``2021年末`` are 31 December.

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from indicators.models import Indicator
 from reform.errors import NotFound
+from reform.spreadsheet import append_literal
 
 from .. import access, tree
 from ..models import EvaluationCriterion, Measure, Policy, Task
@@ -101,7 +102,8 @@ def tasklist_export(*, actor: User | None, root_code: str | None = None) -> byte
 
     ws = sheet(TASK_SHEET, TASK_COLUMNS)
     for t in task_list:
-        ws.append(
+        append_literal(
+            ws,
             [
                 t.code,
                 cell(ws, t.title, wrapped=True),
@@ -115,11 +117,12 @@ def tasklist_export(*, actor: User | None, root_code: str | None = None) -> byte
                 _cell_number(t.weight),
                 cell(ws, "\n".join(measures[t.pk]), wrapped=True),
                 cell(ws, "\n".join(criteria[t.pk]), wrapped=True),
-            ]
+            ],
         )
     ws = sheet(INDICATOR_SHEET, INDICATOR_COLUMNS)
     for i in indicators:
-        ws.append(
+        append_literal(
+            ws,
             [
                 code_of[i.task_id],
                 i.name,
@@ -130,19 +133,20 @@ def tasklist_export(*, actor: User | None, root_code: str | None = None) -> byte
                 _cell_number(i.target_value),
                 cell(ws, i.target_date, is_date=True),
                 i.data_source,
-            ]
+            ],
         )
     ws = sheet(POLICY_SHEET, POLICY_COLUMNS)
     for link in links:
         policy = link.policy
-        ws.append(
+        append_literal(
+            ws,
             [
                 code_of[link.task_id],
                 cell(ws, policy.title, wrapped=True),
                 policy.doc_number,
                 policy.issuer,
                 cell(ws, policy.issued_on, is_date=True),
-            ]
+            ],
         )
     out = io.BytesIO()
     workbook.save(out)

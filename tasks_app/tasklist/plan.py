@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from indicators.models import Indicator
 from orgs.models import OrgUnit
+from reform.numbers import number_problem
 
 from .. import tree
 from ..models import Domain, Policy, Task
@@ -111,8 +112,8 @@ class _Planner:
         except CellError as exc:
             self._error(sheet, row, column, f"{column}：{exc}")
             return None, "", False
-        if number is not None and abs(number) >= Decimal("1e14"):
-            self._error(sheet, row, column, _("%(c)s超出范围") % {"c": column})
+        if number is not None and (problem := number_problem(number, unit=unit or row.text("计量单位"))):
+            self._error(sheet, row, column, f"{column}{problem}")
             return None, "", False
         return number, unit, True
 

@@ -6,7 +6,6 @@ import hashlib
 import io
 import os
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,9 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from reform.spreadsheet import SpreadsheetRefused, open_workbook
+from reform.text import clean_text
 
 from .cells import _normalise, _text
 from .report import _Issues
@@ -99,50 +101,34 @@ def _header_name(value: Any) -> str:
 
 
 def _read_workbook(stream: IO[bytes], issues: _Issues) -> dict[str, _Sheet]:
-    """Stream the three sheets (openpyxl read-only), counting rows against IMPORT_MAX_ROWS."""
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    not_xlsx = _("文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新导入")
-    if not zipfile.is_zipfile(stream):
-        raise FileRefused(not_xlsx)
-    stream.seek(0)
-    try:
-        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileRefused(not_xlsx) from exc
+    """Stream the three sheets through the one bounded reader, counting rows against IMPORT_MAX_ROWS."""
     limit = settings.IMPORT_MAX_ROWS
     too_many = _("文件行数过多：超过上限 %(limit)s 行，请拆分后分批导入") % {"limit": f"{limit:,}"}
     sheets = {name: _Sheet(name) for name in SHEETS}
     try:
-        for title in workbook.sheetnames:
-            if _header_name(title) not in sheets:
-                issues.warning(title, None, "", _("未知的工作表“%(s)s”，已忽略") % {"s": title})
-        declared = sum(max((workbook[t].max_row or 1) - 1, 0) for t in workbook.sheetnames if _header_name(t) in sheets)
-        if declared > limit:
-            raise FileRefused(too_many)
-        counted = 0
-        for title in workbook.sheetnames:
-            name = _header_name(title)
-            if name not in sheets or sheets[name].present:
-                continue
-            sheet = sheets[name]
-            sheet.present = True
-            for row in _read_sheet(workbook[title], sheet, issues):
-                counted += 1
-                if counted > limit:
-                    raise FileRefused(too_many)
-                sheet.rows.append(row)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise FileRefused(not_xlsx) from exc
-    finally:
-        workbook.close()
+        with open_workbook(stream) as workbook:
+            for title in workbook.sheetnames:
+                if _header_name(title) not in sheets:
+                    issues.warning(title, None, "", _("未知的工作表“%(s)s”，已忽略") % {"s": title})
+            counted = 0
+            for title in workbook.sheetnames:
+                name = _header_name(title)
+                if name not in sheets or sheets[name].present:
+                    continue
+                sheet = sheets[name]
+                sheet.present = True
+                for row in _read_sheet(workbook.rows(title), sheet, issues):
+                    counted += 1
+                    if counted > limit:
+                        raise FileRefused(too_many)
+                    sheet.rows.append(row)
+    except SpreadsheetRefused as exc:
+        raise FileRefused(exc.message) from exc
     return sheets
 
 
-def _read_sheet(worksheet: Any, sheet: _Sheet, issues: _Issues) -> Iterator[_Row]:
+def _read_sheet(rows: Iterator[tuple[Any, ...]], sheet: _Sheet, issues: _Issues) -> Iterator[_Row]:
     known = COLUMNS[sheet.name]
-    rows = worksheet.iter_rows(values_only=False)
     header_cells = next(rows, None)
     if header_cells is None:
         return
@@ -173,7 +159,7 @@ def _read_sheet(worksheet: Any, sheet: _Sheet, issues: _Issues) -> Iterator[_Row
                 continue
             value = cell.value
             if isinstance(value, str):
-                value = value.strip()
+                value = clean_text(value)  # bidi overrides (U+202E) would show the title reversed
             if value is None or value == "":
                 continue
             values[heading] = value

@@ -53,6 +53,16 @@ def get_item(mapping: dict[str, Any], key: str) -> Any:
 
 
 @register.simple_tag
+def reason_of(task: Any, reasons: Any = None, reason: Any = None) -> str:
+    """The light's reason to show: ``reason`` if given, else the row's in ``reasons`` (redacted), else the task's."""
+    if reason:
+        return str(reason)
+    if isinstance(reasons, dict) and task.pk in reasons:
+        return str(reasons[task.pk])
+    return str(task.rag_reason or "")
+
+
+@register.simple_tag
 def object_key(kind: str, obj: Any) -> str:
     return f"{kind}-{obj.pk}"
 

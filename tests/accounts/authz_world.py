@@ -17,9 +17,9 @@ from datetime import timedelta
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from accounts.services import token_issue
 from indicators.models import Indicator
 from reports import services as report_services
 from reports.models import Report
@@ -165,7 +165,7 @@ def build_world() -> World:
     }
     world = World(
         users=users,
-        tokens={name: Token.objects.create(user=user).key for name, user in users.items()},
+        tokens={name: token_issue(user=user) for name, user in users.items()},
         sides=sides,
     )
     for name, user in users.items():

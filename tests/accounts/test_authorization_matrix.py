@@ -441,6 +441,9 @@ PAGES: dict[str, Row] = {
     "accounts:login:GET": Row(fixed("/accounts/login/"), 302, public=True, scope=NONE, cells={(ANONYMOUS, "-"): 200}),
     "accounts:logout:POST": Row(fixed("/accounts/logout/"), LOGIN, public=True, scope=NONE),
     "accounts:password_change:GET": Row(fixed("/accounts/password_change/"), 200, scope=NONE),
+    # Everyone's own API tokens; revoking a token that is not one's own changes nothing (back to the page).
+    "accounts:tokens:GET": Row(fixed("/accounts/tokens/"), 200, scope=NONE),
+    "accounts:tokens:POST": Row(fixed("/accounts/tokens/"), REFUSED, scope=NONE, data=const({"token": "not-a-token"})),
     # Account management: the office for everyone, a unit admin for its unit subtree; role first (a role
     # that manages no accounts is told so whatever the account), then the account's unit.
     "accounts:users:GET": Row(fixed("/accounts/users/"), 200, roles=ACCOUNT_MANAGERS, scope=NONE),

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from knox.models import AuthToken
 
 from accounts import services as account_services
 from accounts.models import User
@@ -112,6 +113,12 @@ class ServiceRow:
         if self.roles is not None and ROLE_OF[actor] not in self.roles:
             return DENIED
         return self.ok
+
+
+def token_key_of(user: User) -> str:
+    """The public prefix of a fresh API token of ``user``."""
+    account_services.token_issue(user=user)
+    return AuthToken.objects.filter(user=user).order_by("-created").values_list("token_key", flat=True)[0]
 
 
 def task(w: World, s: str) -> Task:
@@ -271,6 +278,14 @@ SERVICES: dict[str, ServiceRow] = {
         ),
         USER_MANAGERS,
         cells=for_cells(("leader", "auditor", "dsj_handler", "outsider"), SIDES, DENIED),
+    ),
+    # One's own token (OWN) or another user's (FOREIGN, which looks missing), whatever the role.
+    "accounts.services.token_revoke": ServiceRow(
+        lambda w, u, s: account_services.token_revoke(
+            actor=u, token_key=token_key_of(u if s == OWN else w.others["jxj_handler"])
+        ),
+        None,
+        cells={**{(a, OWN): OK for a in ROLE_OF}, **{(a, FOREIGN): NOT_FOUND for a in ROLE_OF}},
     ),
     # Reports cover a unit: the own unit or the foreign one.
     "reports.services.report_request": ServiceRow(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.models import User
-from accounts.services import user_create, user_reset_password
+from accounts.services import token_issue, user_create, user_reset_password
 from reform.errors import NotFound, PermissionDenied, ValidationError
 from tasks_app.access import visible_tasks
 from tasks_app.services import task_share, task_unshare
@@ -136,7 +136,7 @@ def test_reset_sets_a_one_time_password_and_ends_sessions_tokens_and_lockouts(of
     session = Client()
     session.force_login(user)
     assert session.get("/tasks/").status_code == 200
-    Token.objects.create(user=user)
+    token_issue(user=user)
     locked = Client()
     for _ in range(5):
         locked.post("/accounts/login/", {"username": "forgot", "password": "wrong"})
@@ -147,7 +147,7 @@ def test_reset_sets_a_one_time_password_and_ends_sessions_tokens_and_lockouts(of
     user.refresh_from_db()
     assert user.must_change_password and user.check_password(OTP)
     assert session.get("/tasks/").status_code == 302  # the old session no longer matches the password
-    assert not Token.objects.filter(user=user).exists()
+    assert not AuthToken.objects.filter(user=user).exists()
     assert not AccessAttempt.objects.filter(username="forgot").exists()
     assert locked.post("/accounts/login/", {"username": "forgot", "password": OTP}).status_code == 302
     [entry] = traced("user.reset_password")

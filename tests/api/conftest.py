@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_issue
 from tasks_app.workflow import Status
 from tests.factories import make_task
 from tests.tasks_app.workflow_helpers import drive
@@ -14,8 +14,7 @@ from tests.tasks_app.workflow_helpers import drive
 def token_client(user) -> APIClient:
     """An API client authenticated the way integrations are: ``Authorization: Token <key>``."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user)}")
     return client
 
 
