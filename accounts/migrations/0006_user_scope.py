@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_unit_in_orgs'),
+        ("accounts", "0005_drop_plaintext_api_tokens"),
         ('orgs', '0001_initial'),
     ]
 
