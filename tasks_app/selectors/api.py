@@ -57,6 +57,8 @@ TASK_VALUES = (
     "lead_unit_id",
     "lead_unit__name",
     "lead_unit__path",
+    "created_by_id",
+    "leader_in_charge_id",
     "owner_name",
     "owner__full_name",
     "owner__username",
@@ -93,22 +95,27 @@ class TransitionOracle:
     """``allowed_transitions`` for many rows of one request without a query per row.
 
     What the transition rules read of a task is its state, its lead unit's path, whether it has open
-    children and when it was assigned (the return period); the user's role and unit are fixed for the
-    request. So the answer is asked once per distinct combination, of a stand-in task carrying exactly
-    those. ``tests/api`` checks it against real tasks for every role.
+    children, when it was assigned (the return period) and whether the user created it or is its
+    分管领导 (supervision); the user's role and unit are fixed for the request. So the answer is asked
+    once per distinct combination, of a stand-in task carrying exactly those. ``tests/api`` checks it
+    against real tasks for every role.
     """
 
     def __init__(self, user: User) -> None:
         self.user = user
-        self.cache: dict[tuple[str, str, bool, datetime | None], list[str]] = {}
+        self.cache: dict[tuple[str, str, bool, datetime | None, bool], list[str]] = {}
 
-    def __call__(
-        self, status: str, lead_unit_path: str, open_children: bool, assigned_at: datetime | None = None
-    ) -> list[str]:
-        key = (status, lead_unit_path, open_children, assigned_at)
+    def __call__(self, row: dict[str, Any]) -> list[str]:
+        own = self.user.pk in (row["created_by_id"], row["leader_in_charge_id"])
+        key = (row["status"], row["lead_unit__path"], row["open_children"], row["assigned_at"], own)
         if key not in self.cache:
-            probe = Task(status=status, lead_unit=OrgUnit(path=lead_unit_path), assigned_at=assigned_at)
-            probe.__dict__["open_children"] = open_children
+            probe = Task(
+                status=row["status"],
+                lead_unit=OrgUnit(path=row["lead_unit__path"]),
+                assigned_at=row["assigned_at"],
+                created_by_id=self.user.pk if own else None,
+            )
+            probe.__dict__["open_children"] = row["open_children"]
             self.cache[key] = allowed_transitions(self.user, probe)
         return self.cache[key]
 
@@ -153,7 +160,7 @@ def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "status_label": labels[r["status"]],
             "rag": r["rag"],
             "rag_reason": hidden.get(r["id"], r["rag_reason"]),
-            "allowed_transitions": oracle(r["status"], r["lead_unit__path"], r["open_children"], r["assigned_at"]),
+            "allowed_transitions": oracle(r),
         }
         for r in rows
     ]
