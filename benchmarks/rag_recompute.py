@@ -29,7 +29,9 @@ def seed(n_items: int, today: date, *, rng: random.Random) -> list[int]:
     from orgs.models import OrgUnit
     from reform.periods import last_periods, period_of
     from tasks_app import tree
+    from tasks_app.bulk import bulk_insert_tree
     from tasks_app.models import Domain, Feedback, Instruction, Notice, Task
+    from tasks_app.selectors.programmes import default_programme
 
     city = OrgUnit.objects.create(name="基准市", short_code="BENCH", level="city", path="/1/", depth=0)
     city.path = f"/{city.pk}/"
@@ -46,6 +48,7 @@ def seed(n_items: int, today: date, *, rng: random.Random) -> list[int]:
     statuses = ["draft", "assigned", "in_progress", "in_progress", "in_progress", "in_progress", "under_review"]
     statuses += ["correcting", "evaluating", "closed", "closed", "cancelled"]
     rows: list[Task] = []
+    programme = default_programme()
     for major in range(1, MAJORS + 1):
         codes = [str(major)]
         for sub in range(1, SUBS + 1):
@@ -55,9 +58,8 @@ def seed(n_items: int, today: date, *, rng: random.Random) -> list[int]:
             depth = tree.depth_of(code)
             start = today - timedelta(days=rng.randint(20, 300))
             task = Task(
+                programme=programme,
                 code=code,
-                sort_key=tree.sort_key(code),
-                parent_id=tree.parent_code(code),
                 depth=depth,
                 is_leaf=depth == 3,
                 title=f"基准事项{code}",
@@ -70,7 +72,7 @@ def seed(n_items: int, today: date, *, rng: random.Random) -> list[int]:
             )
             task.__dict__["status"] = rng.choice(statuses) if depth == 3 else "in_progress"  # FSM field: set raw
             rows.append(task)
-    Task.objects.bulk_create(rows, batch_size=5000)
+    bulk_insert_tree(rows, batch_size=5000)
     items = list(Task.objects.filter(depth=3).values_list("id", "status"))
     item_ids = [i for i, _ in items]
     due = period_of(today).previous().previous()

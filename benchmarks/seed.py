@@ -12,7 +12,9 @@ def seed_tasks(n_items: int, *, seed: int = 7) -> list[int]:
     from orgs.models import OrgUnit
     from orgs.services import orgunit_create
     from tasks_app import tree
+    from tasks_app.bulk import bulk_insert_tree
     from tasks_app.models import Domain, Task
+    from tasks_app.selectors.programmes import default_programme
 
     rng = random.Random(seed)
     city = OrgUnit.objects.filter(depth=0).first() or orgunit_create(
@@ -34,11 +36,11 @@ def seed_tasks(n_items: int, *, seed: int = 7) -> list[int]:
                 rows.append(
                     Task(code=f"{major}.{sub}.{item}", title=f"事项{major}.{sub}.{item}", domain=domains[major % 5])
                 )
+    programme = default_programme()
     for task in rows:
         depth = tree.depth_of(task.code)
-        task.sort_key = tree.sort_key(task.code)
+        task.programme = programme
         task.depth = depth
-        task.parent_id = tree.parent_code(task.code)
         task.is_leaf = depth == 3
         task.lead_unit = rng.choice(units)
         start = today - timedelta(days=rng.randint(30, 300))
@@ -48,7 +50,7 @@ def seed_tasks(n_items: int, *, seed: int = 7) -> list[int]:
         task.is_governance = rng.random() < 0.6
         task.is_service = not task.is_governance or rng.random() < 0.3
         task.__dict__["status"] = rng.choice(statuses) if depth == 3 else "in_progress"
-    Task.objects.bulk_create(rows, batch_size=5000)
+    bulk_insert_tree(rows, batch_size=5000)
     return list(Task.objects.values_list("pk", flat=True))
 
 

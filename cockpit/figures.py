@@ -46,12 +46,14 @@ def rate(part: int, whole: int) -> float | None:
 
 
 def _domain_q(f: CockpitFilters, field: str = "domain_id") -> dict[str, Any]:
-    return {field: f.domain.pk} if f.domain is not None else {}
+    """The cells of the chosen domain, or of every domain of the programme (domains belong to a programme)."""
+    return {field: f.domain.pk} if f.domain is not None else {f"{field}__in": f.domain_ids}
 
 
 def task_scope_q(f: CockpitFilters, prefix: str = "task__") -> Q:
-    """Tasks in the cockpit's scope (as Q over ``prefix``): the unit subtree leads or cooperates, in the domain."""
-    q = Q()
+    """Tasks in the cockpit's scope (as Q over ``prefix``): the programme's, that the unit subtree leads
+    or cooperates on, in the domain."""
+    q = Q(**{f"{prefix}programme": f.programme})
     if f.domain is not None:
         q &= Q(**{f"{prefix}domain": f.domain})
     if f.unit is not None:
@@ -462,7 +464,8 @@ def listed_figures(f: CockpitFilters, today: date) -> dict[str, Any]:
 
 def ranking_rows(f: CockpitFilters, today: date) -> list[dict[str, Any]]:
     """红黑榜 rows for the period from ``tasks_app.selectors.unit_ranking`` (all lead units, best first)."""
-    return [r.__dict__ for r in unit_ranking(start=f.period.start, end=f.period.end, domain=f.domain, today=today)]
+    rows = unit_ranking(start=f.period.start, end=f.period.end, domain=f.domain, today=today, programme=f.programme)
+    return [r.__dict__ for r in rows]
 
 
 def ranking_figures(

@@ -23,14 +23,15 @@ from reform.params import check_date, parse_id
 from reform.periods import Period, last_periods, period_of
 from reform.roles import Role
 from tasks_app.access import sees_everything
-from tasks_app.models import Domain
+from tasks_app.models import Domain, Programme
+from tasks_app.selectors.programmes import programme_from
 
 from .models import ALL_SCOPE
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2  # 2: the programme is part of the key
 COCKPIT_ROLES = frozenset({Role.LEADER, Role.OFFICE, Role.AUDITOR, Role.UNIT_ADMIN})
 PERIOD_CHOICES = 12
 
@@ -44,18 +45,27 @@ class CockpitFilters:
     domain: Domain | None
     period: Period
     period_value: str
+    programme: Programme
 
     @property
     def scope(self) -> int:
         return self.unit.pk if self.unit is not None else ALL_SCOPE
 
     @property
+    def domain_ids(self) -> list[int]:
+        """The domains the figures count: the chosen one, or every domain of the programme."""
+        if self.domain is not None:
+            return [self.domain.pk]
+        return list(Domain.objects.filter(programme=self.programme).values_list("pk", flat=True))
+
+    @property
     def cache_key(self) -> str:
-        return f"v{PAYLOAD_VERSION}:{self.scope}:{self.domain.code if self.domain else '*'}:{self.period_value}"
+        domain = self.domain.code if self.domain else "*"
+        return f"v{PAYLOAD_VERSION}:{self.programme.pk}:{self.scope}:{domain}:{self.period_value}"
 
     def query(self) -> dict[str, str]:
         """The filters as they appear in the cockpit's own URL."""
-        out = {"period": self.period_value}
+        out = {"programme": str(self.programme.pk), "period": self.period_value}
         if self.domain is not None:
             out["domain"] = self.domain.code
         if self.unit is not None:
@@ -108,12 +118,14 @@ def actions_for(user: Any) -> dict[str, bool]:
 
 
 def parse_filters(user: User, params: Any, today: date | None = None) -> CockpitFilters:
-    """Read domain, unit and period from the query string; an account with a jurisdiction stays within it."""
+    """Read programme, domain, unit and period from the query string; an account with a jurisdiction
+    stays within it; the programme defaults to the one the user works in."""
     require_cockpit_access(user)
     today = today or timezone.localdate()
+    programme = programme_from(params, user)
     domain = None
     if code := (params.get("domain") or "").strip():
-        domain = Domain.objects.filter(code=code).first()
+        domain = Domain.objects.filter(programme=programme, code=code).first()
         if domain is None:
             raise ValidationError(_("未知的改革领域：%(c)s") % {"c": code}, fields={"domain": [_("无效")]})
     unit = None
@@ -130,23 +142,28 @@ def parse_filters(user: User, params: Any, today: date | None = None) -> Cockpit
         elif not unit.path.startswith(own.path):
             raise NotFound(_("单位不存在或无权访问"))
     period = parse_period(params.get("period", ""), today)
-    return CockpitFilters(unit=unit, domain=domain, period=period, period_value=period_value(period))
+    return CockpitFilters(
+        unit=unit, domain=domain, period=period, period_value=period_value(period), programme=programme
+    )
 
 
 def filters_from_key(key: str, today: date) -> CockpitFilters | None:
-    """Rebuild the filters of a cached payload from its key (``v1:<scope>:<domain>:<period>``)."""
+    """Rebuild the filters of a cached payload from its key (``v2:<programme>:<scope>:<domain>:<period>``)."""
     parts = key.split(":")
-    if len(parts) != 4 or parts[0] != f"v{PAYLOAD_VERSION}" or not parts[1].isdigit():
+    if len(parts) != 5 or parts[0] != f"v{PAYLOAD_VERSION}" or not (parts[1].isdigit() and parts[2].isdigit()):
         return None
-    unit = OrgUnit.objects.filter(pk=int(parts[1])).first() if parts[1] != "0" else None
-    domain = Domain.objects.filter(code=parts[2]).first() if parts[2] != "*" else None
-    if (parts[1] != "0" and unit is None) or (parts[2] != "*" and domain is None):
+    programme = Programme.objects.filter(pk=int(parts[1])).first()
+    unit = OrgUnit.objects.filter(pk=int(parts[2])).first() if parts[2] != "0" else None
+    domain = Domain.objects.filter(programme=programme, code=parts[3]).first() if parts[3] != "*" else None
+    if programme is None or (parts[2] != "0" and unit is None) or (parts[3] != "*" and domain is None):
         return None
     try:
-        period = parse_period(parts[3], today)
+        period = parse_period(parts[4], today)
     except ValidationError:
         return None
-    return CockpitFilters(unit=unit, domain=domain, period=period, period_value=period_value(period))
+    return CockpitFilters(
+        unit=unit, domain=domain, period=period, period_value=period_value(period), programme=programme
+    )
 
 
 # --- Links --------------------------------------------------------------------------------------
@@ -155,12 +172,11 @@ def filters_from_key(key: str, today: date) -> CockpitFilters | None:
 def drill(f: CockpitFilters, **params: Any) -> str:
     """The /tasks/ link for a figure: its own filters first, then the cockpit's domain and unit."""
     query: dict[str, Any] = {k: v for k, v in params.items() if v not in (None, "", False)}
+    query.setdefault("programme", f.programme.pk)
     if f.domain is not None and "domain" not in query:
         query["domain"] = f.domain.code
     if f.unit is not None and "lead" not in query and "unit" not in query:
         query["unit"] = f.unit.pk
-    if not query:
-        return "/tasks/"
     return "/tasks/?" + urlencode({k: (1 if v is True else v) for k, v in query.items()})
 
 
@@ -201,7 +217,11 @@ def scope_meta(f: CockpitFilters, units: dict[int, UnitRow], domains: list[Domai
     unit = units.get(f.unit.pk) if f.unit is not None else None
     months = last_periods(today, PERIOD_CHOICES, "month")
     tendays = last_periods(today, PERIOD_CHOICES, "tenday")
+    programmes = list(Programme.objects.filter(is_active=True).order_by("order", "pk").values("pk", "name"))
     return {
+        "programme": {"id": f.programme.pk, "name": f.programme.name},
+        # Offered when there is more than one (the city's plan, a district's own, the year's key tasks …).
+        "programmes": [{"id": p["pk"], "name": p["name"]} for p in programmes] if len(programmes) > 1 else [],
         "unit": {"id": unit.pk, "name": unit.name} if unit else None,
         "ancestors": [{"id": u, "name": units[u].name} for u in (unit.chain[:-1] if unit else ()) if u in units],
         "children": [{"id": c.pk, "name": c.name} for c in children],

@@ -529,16 +529,21 @@ def head_seq() -> int:
 
 def _expand(ids: set[int], moved: set[int]) -> set[int]:
     """Add the ancestors (old and new places) of changed tasks, and the subtrees of moved ones."""
+    programmes = dict(Task.objects.filter(pk__in=ids).values_list("pk", "programme_id"))
     codes = dict(Task.objects.filter(pk__in=ids).values_list("pk", "code"))
     old_codes = dict(TaskFact.objects.filter(task_id__in=ids).values_list("task_id", "code"))
-    ancestors: set[str] = set()
-    for code in [*codes.values(), *old_codes.values()]:
-        ancestors.update(tree.ancestor_codes(code))
-    q = Q(code__in=ancestors)
-    for task_id in moved:
+    q = Q(pk__in=[])
+    for task_id in ids:
+        programme = programmes.get(task_id)
+        if programme is None:
+            continue  # deleted: its old ancestors are found through the mirror below
         for code in {codes.get(task_id), old_codes.get(task_id)} - {None}:
-            q |= Q(code__startswith=f"{code}.")
+            q |= Q(programme_id=programme, code__in=tree.ancestor_codes(code))
+            if task_id in moved:
+                q |= Q(programme_id=programme, code__startswith=f"{code}.")
     extra = set(Task.objects.filter(q).values_list("pk", flat=True))
+    gone = {old_codes[t] for t in ids if t not in programmes and t in old_codes}
+    ancestors = {a for code in gone for a in tree.ancestor_codes(code)}
     extra |= set(TaskFact.objects.filter(code__in=ancestors).values_list("task_id", flat=True))
     return ids | extra
 

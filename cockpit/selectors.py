@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from reform.periods import period_of
 from tasks_app.models import Domain
+from tasks_app.selectors.programmes import default_programme
 from tasks_app.selectors.task_list import task_search as search_tasks
 from tasks_app.workflow import FINAL_STATUSES
 from trail.models import TraceHead
@@ -119,7 +120,7 @@ def watermark(cache_key: str = "", day: date | None = None) -> dict[str, Any]:
 
 
 def block_keys(f: CockpitFilters) -> dict[str, str]:
-    domain = f.domain.code if f.domain else "*"
+    domain = f"{f.programme.pk}/{f.domain.code if f.domain else '*'}"
     return {
         "ranking": f"v{PAYLOAD_VERSION}:ranking:{domain}:{f.period_value}",  # every lead unit: shared by all scopes
         "indicators": f"v{PAYLOAD_VERSION}:indicators:{f.scope}:{domain}",
@@ -130,7 +131,11 @@ def block_keys(f: CockpitFilters) -> dict[str, str]:
 def recent_filters(today: date) -> list[CockpitFilters]:
     """The filter sets worth computing ahead of the readers: the default view and those read in the last minutes."""
     month = period_of(today, "month")
-    wanted = [CockpitFilters(unit=None, domain=None, period=month, period_value=period_value(month))]
+    wanted = [
+        CockpitFilters(
+            unit=None, domain=None, period=month, period_value=period_value(month), programme=default_programme()
+        )
+    ]
     since = timezone.now() - timedelta(minutes=RECENT_MINUTES)
     recent = (
         FigureCache.objects.filter(computed_at__gte=since, key__regex=r"^v[0-9]+:[0-9]+:")
@@ -172,7 +177,7 @@ def compute(f: CockpitFilters, *, today: date, state: dict[str, Any]) -> Compute
     """
     now = timezone.localtime()
     units = load_units()
-    domains = list(Domain.objects.order_by("order"))
+    domains = list(Domain.objects.filter(programme=f.programme).order_by("order"))
     keys = block_keys(f)
     stored = {
         key: (seq, payload)

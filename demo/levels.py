@@ -1,5 +1,8 @@
 """The demo's second level: 东城区 runs its own loop with its streets, through the same services.
 
+- 东城区督查室 sets up the district's own programme (its own domains and codes 1, 1.1 …) and assigns
+  its items to 东华街道 and 东湖街道, which report; one is urged (催办);
+
 - the city's item 8.2.1 (led by 东城区) is split by the district's head and handed down to 东华街道 and
   东湖街道, which accept and report; 东华街道's part is reported done by its handler, passes the street
   head's sign-off (负责人审核) and is approved by 东城区督查室;
@@ -21,12 +24,14 @@ from orgs.models import OrgUnit
 from reform.errors import DomainError
 from reform.roles import Role
 from tasks_app import services
-from tasks_app.models import Task
+from tasks_app.models import Notice, Programme, Task
+from tasks_app.selectors.programmes import default_programme
 from tasks_app.workflow import Status
 
 from .loop import on_day
 
 logger = logging.getLogger(__name__)
+DISTRICT_PROGRAMME = "东城区数字化改革重点任务"
 SHARED_ITEMS = ("2.4", "3.1.5", "4.2.3", "7.2.3", "2.1.2")  # city items on which the three districts cooperate
 DISTRICT_ITEMS = ("8.2.4", "6.4.1", "5.2.4", "2.4.1")  # city items led by 东城区, for its office to split
 
@@ -36,6 +41,7 @@ class DistrictStory:
         self.users = users
         self.today = today
         self.units = {u.name: u for u in OrgUnit.objects.filter(name__in=self.UNITS)}
+        self.city = default_programme()
 
     UNITS = ("东城区", "东华街道", "东湖街道", "西湖区", "南江区")
 
@@ -47,12 +53,89 @@ class DistrictStory:
             return None
 
     def task(self, code: str) -> Task | None:
-        return Task.objects.filter(code=code).first()
+        """A task of the city's (default) programme."""
+        return Task.objects.filter(programme=self.city, code=code).first()
 
     def run(self) -> None:
+        self.district_programme()
         self.hand_down_to_streets()
         self.district_office_splits()
         self.cooperating_shares()
+
+    def district_programme(self) -> None:
+        """东城区's own programme: its office sets it up with its own domains, creates and assigns the items."""
+        u = self.users
+        office = u["dcq_duchashi"]
+        start = self.today - timedelta(days=50)
+        with on_day(start):
+            programme = self.attempt(
+                services.programme_create,
+                actor=office,
+                name=DISTRICT_PROGRAMME,
+                short_name="东城区重点任务",
+                kind=Programme.Kind.ANNUAL,
+                year=self.today.year,
+                owner=self.units["东城区"],
+                domains=[("jiceng", "基层智治"), ("minsheng", "民生服务"), ("chanye", "数字产业")],
+            )
+        if programme is None:
+            return
+        domains = {d.code: d for d in programme.domains.all()}
+        deadline = self.today + timedelta(days=75)
+        items = [
+            ("1", "推进基层治理“一网统管”", "jiceng", "东城区", ()),
+            ("1.1", "东华街道网格事件“一屏通览”", None, "东华街道", ()),
+            ("1.2", "东湖街道“智慧安防小区”全覆盖", None, "东湖街道", ("东华街道",)),
+            ("2", "打造“15分钟便民服务圈”", "minsheng", "东城区", ()),
+            ("2.1", "街道便民服务中心“一窗通办”", None, "东华街道", ("东湖街道",)),
+            ("2.2", "社区养老服务数字化", None, "东湖街道", ()),
+        ]
+        created = {}
+        with on_day(start + timedelta(days=1)):
+            for code, title, domain, lead, cooperating in items:
+                created[code] = self.attempt(
+                    services.task_create,
+                    actor=office,
+                    programme=programme,
+                    code=code,
+                    title=title,
+                    domain=domains[domain] if domain else None,
+                    lead_unit=self.units[lead],
+                    cooperating_units=[self.units[c] for c in cooperating],
+                    deadline=deadline,
+                    leader_in_charge=u["dcq_leader"],
+                )
+            for code in ("1.1", "1.2", "2.1", "2.2"):
+                if created.get(code) is not None:
+                    self.attempt(
+                        services.task_assign, actor=office, task=created[code], comment="请按区重点任务要求推进"
+                    )
+        handlers = {"东华街道": u["dcqdh_handler"], "东湖街道": u["dcqhu_handler"]}
+        for code, progress in (("1.1", 45), ("1.2", 20), ("2.1", 60), ("2.2", 10)):
+            task = created.get(code)
+            if task is None:
+                continue
+            handler = handlers[task.lead_unit.name]
+            with on_day(start + timedelta(days=3)):
+                self.attempt(services.task_accept, actor=handler, task=task)
+            with on_day(self.today - timedelta(days=4), 16):
+                self.attempt(
+                    services.feedback_submit,
+                    actor=handler,
+                    task=task,
+                    text="按区里部署推进，本周完成阶段目标",
+                    progress=progress,
+                    kind="progress",
+                )
+        if created.get("2.2") is not None:
+            with on_day(self.today - timedelta(days=2), 11):
+                self.attempt(
+                    services.notice_issue,
+                    actor=office,
+                    task=created["2.2"],
+                    level=Notice.Level.URGE,
+                    reason="社区养老服务数字化进度滞后，请加快推进",
+                )
 
     def hand_down_to_streets(self) -> None:
         item = self.task("8.2.1")
@@ -130,7 +213,9 @@ class DistrictStory:
 
     def district_office_splits(self) -> None:
         item = (
-            Task.objects.filter(code__in=DISTRICT_ITEMS, status=Status.IN_PROGRESS, lead_unit__name="东城区")
+            Task.objects.filter(
+                programme=self.city, code__in=DISTRICT_ITEMS, status=Status.IN_PROGRESS, lead_unit__name="东城区"
+            )
             .order_by("sort_key")
             .first()
         )
@@ -199,7 +284,7 @@ class DistrictStory:
 
     def cooperating_shares(self) -> None:
         item = (
-            Task.objects.filter(code__in=SHARED_ITEMS, status=Status.IN_PROGRESS)
+            Task.objects.filter(programme=self.city, code__in=SHARED_ITEMS, status=Status.IN_PROGRESS)
             .select_related("lead_unit")
             .order_by("sort_key")
             .first()

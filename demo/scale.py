@@ -44,7 +44,9 @@ from reform.roles import Role
 from rhythm.models import MissedReport
 from tasks_app import events, tree
 from tasks_app.bootstrap import ensure_reference_data
+from tasks_app.bulk import bulk_insert_tree
 from tasks_app.models import Domain, Evaluation, Feedback, Instruction, Notice, Task
+from tasks_app.selectors.programmes import default_programme
 from tasks_app.workflow import Status
 
 BATCH = 5000
@@ -450,11 +452,11 @@ class ScaleBuilder:
             self._roll_up(major)
             walk(major, None)
         now = timezone.now()
+        programme = default_programme()
         rows = [
             Task(
+                programme=programme,
                 code=n.code,
-                sort_key=tree.sort_key(n.code),
-                parent_id=tree.parent_code(n.code),
                 depth=tree.depth_of(n.code),
                 is_leaf=not n.children,
                 title=n.title[:300],
@@ -474,10 +476,7 @@ class ScaleBuilder:
             for n in nodes
         ]
         with own_timestamps(Task):
-            # Parents first (depth order) so every parent code exists when a child row arrives.
-            order = sorted(range(len(rows)), key=lambda i: rows[i].depth)
-            for start in range(0, len(order), BATCH):
-                Task.objects.bulk_create([rows[i] for i in order[start : start + BATCH]])
+            bulk_insert_tree(rows, batch_size=BATCH)  # parents first, each linked by its code
         for node, row in zip(nodes, rows, strict=True):
             node.pk = row.pk
         through = Task.cooperating_units.through

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from tasks_app import tree
 from tasks_app.models import Task
+from tasks_app.selectors.programmes import default_programme
 from tasks_app.tasklist.importer import tasklist_import
 from tasks_app.tasklist.report import ImportReport
 from tasks_app.tasklist.schema import TASK_SHEET
@@ -39,7 +40,7 @@ def load_demo_tasklist(path: Path = DEMO_TASKLIST) -> ImportReport:
     The caller picks the day it happens on (``build_demo`` runs it on the eve of the launch).
     """
     codes = demo_codes(path)
-    if Task.objects.filter(code__in=codes).exists():
+    if Task.objects.filter(programme=default_programme(), code__in=codes).exists():
         message = "演示任务清单已导入，跳过"
         return ImportReport(warnings=[{"sheet": TASK_SHEET, "row": None, "column": "", "message": message}])
     report = tasklist_import(actor=None, file=path)

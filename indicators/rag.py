@@ -79,6 +79,7 @@ RULE_ORDER = (
 )
 TASK_FIELDS = (
     "id",
+    "programme_id",
     "code",
     "parent_id",
     "sort_key",
@@ -502,21 +503,23 @@ def refresh_lights(task_ids: Iterable[int]) -> int:
     today = timezone.localdate()
     with transaction.atomic(savepoint=False):
         rows = list(Task.objects.filter(pk__in=ids).values(*TASK_FIELDS))
-        codes = {row["code"] for row in rows}
-        ancestors = {a for row in rows for a in tree.ancestor_codes(row["code"])} - codes
-        if ancestors:
-            rows += list(Task.objects.filter(code__in=ancestors).values(*TASK_FIELDS))
+        # The ancestors' codes are the prefixes of each task's code, within its programme.
+        wanted = Q(pk__in=[])
+        for row in rows:
+            if ancestors := tree.ancestor_codes(row["code"]):
+                wanted |= Q(programme_id=row["programme_id"], code__in=ancestors)
+        rows += list(Task.objects.filter(wanted).exclude(pk__in=ids).values(*TASK_FIELDS))
         if not rows:
             return 0
-        tasks = {row["code"]: row for row in rows}
-        recomputed = [row["id"] for row in rows]
-        children: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        tasks = {row["id"]: row for row in rows}
+        recomputed = list(tasks)
+        children: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             if row["parent_id"] in tasks:
                 children[row["parent_id"]].append(row)
         # Only the worst of the other children matters; the database picks it per parent.
         others = (
-            Task.objects.filter(parent_id__in=list(tasks))
+            Task.objects.filter(parent_id__in=recomputed)
             .exclude(pk__in=recomputed)
             .annotate(
                 severity=SEVERITY,
@@ -529,12 +532,10 @@ def refresh_lights(task_ids: Iterable[int]) -> int:
             children[other["parent_id"]].append(other)
         facts = gather(Q(task_id__in=recomputed), today)
         lights: dict[int, Light] = {}
-        by_code: dict[str, Light] = {}
-        for code in sorted(tasks, key=tree.depth_of, reverse=True):
-            row = tasks[code]
-            candidates = [(c, by_code.get(c["code"]) or stored_light(c)) for c in children.get(code, [])]
+        for pk in sorted(tasks, key=lambda pk: tasks[pk]["depth"], reverse=True):
+            candidates = [(c, lights.get(c["id"]) or stored_light(c)) for c in children.get(pk, [])]
             worst = min(candidates, key=lambda pair: _severity_key(*pair), default=None)
-            lights[row["id"]] = by_code[code] = light_of(row, facts, today, worst)
+            lights[pk] = light_of(tasks[pk], facts, today, worst)
         return write_lights(rows, lights)
 
 
@@ -549,9 +550,9 @@ def recompute_all(*, chunk_size: int = 5000) -> dict[str, int]:
     today = timezone.localdate()
     counts = {"tasks": 0, "changed": 0, Rag.RED: 0, Rag.YELLOW: 0, Rag.GREEN: 0, Rag.NONE: 0}
     depths = sorted(Task.objects.values_list("depth", flat=True).distinct().order_by(), reverse=True)
-    below: dict[str, tuple[dict[str, Any], Light]] = {}
+    below: dict[int, tuple[dict[str, Any], Light]] = {}  # the worst child of each parent, by parent id
     for depth in depths:
-        level: dict[str, tuple[dict[str, Any], Light]] = {}
+        level: dict[int, tuple[dict[str, Any], Light]] = {}
         last_id = 0
         while True:
             rows = list(
@@ -563,7 +564,7 @@ def recompute_all(*, chunk_size: int = 5000) -> dict[str, int]:
             last_id = rows[-1]["id"]
             lights: dict[int, Light] = {}
             for row in rows:
-                light = lights[row["id"]] = light_of(row, facts, today, below.get(row["code"]))
+                light = lights[row["id"]] = light_of(row, facts, today, below.get(row["id"]))
                 counts[light.rag] += 1
                 parent = row["parent_id"]
                 if parent and (parent not in level or _severity_key(row, light) < _severity_key(*level[parent])):

@@ -28,7 +28,8 @@ from reform.numbers import indicator_number, number_or_problem
 from reform.params import EARLIEST_DATE, check_date
 from reform.periods import Period, period_of
 from tasks_app import access
-from tasks_app.models import Attachment, Task
+from tasks_app.models import Attachment, Programme, Task
+from tasks_app.selectors.programmes import default_programme, home_programme
 from tasks_app.services import schedule_light_refresh
 from trail.chain import append_many
 
@@ -277,8 +278,11 @@ def measurements_apply(
     sheet: str = DEFAULT_SHEET,
     label: str = "",
     dry_run: bool = False,
+    programme: Programme | None = None,
 ) -> dict[str, Any]:
     """Check every row, then save all of them or none; the one path for uploads and source adapters.
+
+    Task codes are read within ``programme`` (default: the actor's own programme, or the default one).
 
     Returns ``{"created", "updated", "unchanged", "errors", "warnings"}``; every error and warning
     names the sheet, row and column. Each task whose values changed gets one ``indicator.import``
@@ -288,9 +292,12 @@ def measurements_apply(
     report = _report()
     errors, warnings = report["errors"], report["warnings"]
     today = timezone.localdate()
+    programme = programme or (home_programme(actor) if actor is not None else default_programme())
     indicators = {
         (i.task.code, i.name): i
-        for i in Indicator.objects.filter(task__code__in={r.task_code for r in rows}).select_related("task__lead_unit")
+        for i in Indicator.objects.filter(
+            task__programme=programme, task__code__in={r.task_code for r in rows}
+        ).select_related("task__lead_unit")
     }
     allowed: dict[int, bool] = {}
     seen: dict[tuple[int, date], int] = {}

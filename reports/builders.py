@@ -171,7 +171,7 @@ def gather_bulletin(spec: Spec) -> dict[str, Any]:
         "overdue": figures.overdue_items(q, as_of),
         "indicators": figures.worst_indicators(q),
         "instructions": instructions,
-        "ranking": figures.ranking(q, period, as_of, spec.scope.domain_id),
+        "ranking": figures.ranking(q, period, as_of, spec.scope.domain_id, spec.scope.programme_id),
         "listed": listed,
         "notices": notices,
         "punctuality": punctuality,
@@ -358,7 +358,7 @@ def gather_monthly(spec: Spec) -> dict[str, Any]:
         "notices": figures.notices_in_period(q, period),
         "evaluations": figures.evaluations_in_period(q, period),
         "punctuality": figures.punctuality(q, period.start, period.end, spec.today),
-        "ranking": figures.ranking(q, period, as_of, spec.scope.domain_id),
+        "ranking": figures.ranking(q, period, as_of, spec.scope.domain_id, spec.scope.programme_id),
         "indicators": figures.worst_indicators(q),
     }
     closed_on_time = sum(1 for r in data["closed"] if r["on_time"])
@@ -402,10 +402,11 @@ def gather_dossier(spec: Spec) -> dict[str, Any]:
     task = (
         Task.objects.select_related("domain", "lead_unit", "owner")
         .prefetch_related("cooperating_units")
-        .get(code=spec.scope.task_code)
+        .get(programme_id=spec.scope.programme_id, code=spec.scope.task_code)
     )
-    ancestors = list(Task.objects.filter(code__in=_ancestor_codes(task.code)).order_by("depth").values("code", "title"))
-    lower = Task.objects.filter(code__startswith=task.code + ".")
+    in_programme = Task.objects.filter(programme_id=task.programme_id)
+    ancestors = list(in_programme.filter(code__in=_ancestor_codes(task.code)).order_by("depth").values("code", "title"))
+    lower = in_programme.filter(code__startswith=task.code + ".")
     # A unit admin's dossier is read by the unit's subtree: an item another unit leads, without this
     # subtree cooperating, shows only its code and progress (as on the task page; docs/SECURITY.md).
     seen = (

@@ -35,6 +35,9 @@ class Report(models.Model):
         FAILED = "failed", _("生成失败")
 
     kind = models.CharField(_("报告类型"), max_length=16, choices=Kind.choices)
+    programme = models.ForeignKey(
+        "tasks_app.Programme", verbose_name=_("专项"), on_delete=models.PROTECT, related_name="reports", null=True
+    )
     scope = models.CharField(
         _("范围"), max_length=100, help_text=_("programme | domain:<代码> | unit:<id> | task:<编号>")
     )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from orgs.models import OrgUnit
 from reform.errors import ValidationError
 from reform.periods import Period, month_end, period_of
-from tasks_app.models import Domain, Task
+from tasks_app.models import Domain, Programme, Task
 
 from .models import Report
 
@@ -27,7 +27,8 @@ class Scope:
     value: str  # "programme", "domain:<code>", "unit:<id>", "task:<code>"
     kind: str
     label: str
-    task_q: Q
+    task_q: Q  # within the programme
+    programme_id: int
     unit_path: str = ""
     task_code: str = ""
     domain_id: int | None = None
@@ -35,18 +36,23 @@ class Scope:
     task_title: str = ""
 
 
-def parse_scope(value: str | None) -> Scope:
-    """Parse ``programme`` | ``domain:<code>`` | ``unit:<id>`` | ``task:<code>``; unknown objects are a clear error."""
+def parse_scope(value: str | None, programme: Programme) -> Scope:
+    """Parse ``programme`` | ``domain:<code>`` | ``unit:<id>`` | ``task:<code>`` within ``programme``;
+    unknown objects are a clear error."""
     raw = (value or "programme").strip()
     kind, _sep, key = raw.partition(":")
     key = key.strip()
+    within = Q(programme_id=programme.pk)
     if kind == "programme" and not key:
-        return Scope("programme", "programme", PROGRAMME_LABEL, Q())
+        label = programme.owner.name if programme.owner_id is not None else PROGRAMME_LABEL
+        return Scope("programme", "programme", label, within, programme.pk)
     if kind == "domain" and key:
-        domain = Domain.objects.filter(code=key).first()
+        domain = Domain.objects.filter(programme=programme, code=key).first()
         if domain is None:
             raise _scope_error(_("没有代码为“%(key)s”的改革领域") % {"key": key})
-        return Scope(raw, "domain", f"{domain.name}领域", Q(domain_id=domain.pk), domain_id=domain.pk)
+        return Scope(
+            raw, "domain", f"{domain.name}领域", within & Q(domain_id=domain.pk), programme.pk, domain_id=domain.pk
+        )
     if kind == "unit" and key:
         unit = (
             OrgUnit.objects.filter(pk=int(key)).first() if key.isascii() and key.isdigit() and len(key) < 19 else None
@@ -59,19 +65,21 @@ def parse_scope(value: str | None) -> Scope:
             f"unit:{unit.pk}",
             "unit",
             label,
-            Q(lead_unit__path__startswith=unit.path),
+            within & Q(lead_unit__path__startswith=unit.path),
+            programme.pk,
             unit_path=unit.path,
             unit_id=unit.pk,
         )
     if kind == "task" and key:
-        task = Task.objects.select_related("lead_unit").filter(code=key).first()
+        task = Task.objects.select_related("lead_unit").filter(programme=programme, code=key).first()
         if task is None:
             raise _scope_error(_("没有编号为“%(key)s”的任务") % {"key": key})
         return Scope(
             f"task:{task.code}",
             "task",
             f"任务 {task.code}“{task.title}”",
-            Q(code=task.code) | Q(code__startswith=task.code + "."),
+            within & (Q(code=task.code) | Q(code__startswith=task.code + ".")),
+            programme.pk,
             unit_path=task.lead_unit.path,
             task_code=task.code,
             task_title=task.title,

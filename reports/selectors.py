@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from reform.periods import Period, due_date_for, period_of
 from rhythm.models import MissedReport
-from tasks_app.models import Domain, Evaluation, Feedback, Instruction, Notice, Rag, Task
+from tasks_app.models import Domain, Evaluation, Feedback, Instruction, Notice, Programme, Rag, Task
 from tasks_app.selectors import unit_ranking
 from tasks_app.workflow import FINAL_STATUSES, Status
 
@@ -288,7 +288,7 @@ def punctuality(scope_q: Q, start: date, end: date, today: date) -> dict[str, An
     return {**totals, "rate": rate(totals["on_time"], totals["expected"]), "units": units, "periods": labels}
 
 
-def ranking(scope_q: Q, period: Period, as_of: date, domain_id: int | None) -> dict[str, Any]:
+def ranking(scope_q: Q, period: Period, as_of: date, domain_id: int | None, programme_id: int) -> dict[str, Any]:
     """红黑榜 for the period: the unit ranking of ``tasks_app.selectors.unit_ranking``, limited to the scope's units.
 
     红榜: the best-scoring units with nothing overdue and a score of at least 80; 黑榜: the worst-scoring
@@ -308,7 +308,13 @@ def ranking(scope_q: Q, period: Period, as_of: date, domain_id: int | None) -> d
             "follow_through": r.follow_through_rate,
             "score": r.score,
         }
-        for r in unit_ranking(start=period.start, end=period.end, domain=domain, today=as_of)
+        for r in unit_ranking(
+            start=period.start,
+            end=period.end,
+            domain=domain,
+            today=as_of,
+            programme=Programme.objects.get(pk=programme_id),
+        )
         if r.unit_id in unit_ids
     ]
     for i, r in enumerate(rows, start=1):

@@ -32,6 +32,8 @@ from reform.errors import DomainError, InvalidTransition, NotFound, PermissionDe
 from reform.jobs import enqueue_on_commit
 from reform.periods import Period
 from reform.roles import Role
+from tasks_app.models import Programme
+from tasks_app.selectors.programmes import default_programme, home_programme
 
 from . import events
 from .builders import Spec, gather, title_for
@@ -98,20 +100,31 @@ def _next_issue_no(kind: str, year: int) -> int:
     return (last or 0) + 1
 
 
-def report_request(*, actor: User, kind: str, scope: str | None, period: str | None = None) -> Report:
+def report_request(
+    *, actor: User, kind: str, scope: str | None, period: str | None = None, programme: Programme | None = None
+) -> Report:
     """Queue a report (督查通报 / 旬报汇总 / 月报 / 任务档案); the build runs in Celery once this commits."""
     if not may_use_reports(actor) or actor.role == Role.AUDITOR:
         raise PermissionDenied(_("您的角色无权生成报告"))
-    return queue_report(actor=actor, kind=kind, scope=scope, period=period)
+    return queue_report(actor=actor, kind=kind, scope=scope, period=period, programme=programme)
 
 
 def queue_report(
-    *, actor: User | None, kind: str, scope: str | None, period: str | None = None, schedule: bool = True
+    *,
+    actor: User | None,
+    kind: str,
+    scope: str | None,
+    period: str | None = None,
+    schedule: bool = True,
+    programme: Programme | None = None,
 ) -> Report:
-    """Validate the parameters, number the issue, record and trace the request; ``actor=None`` is the command."""
+    """Validate the parameters, number the issue, record and trace the request; ``actor=None`` is the command.
+
+    ``programme``: the programme the report covers (default: the actor's own, or the default one)."""
     if kind not in Report.Kind.values:
         raise ValidationError(_("请选择报告类型"), fields={"kind": [_("无效")]})
-    parsed = parse_scope(scope)
+    programme = programme or (home_programme(actor) if actor is not None else default_programme())
+    parsed = parse_scope(scope, programme)
     if kind == Report.Kind.DOSSIER and parsed.kind != "task":
         raise ValidationError(_("任务档案须指定任务，例如 task:1.2"), fields={"scope": [_("须为任务")]})
     if actor is not None:
@@ -119,12 +132,19 @@ def queue_report(
     today = timezone.localdate()
     span = parse_period(period, kind=kind, today=today)
     title = title_for(kind, parsed, span)
-    parameters = {"kind": kind, "scope": parsed.value, "period": period_value(span), "period_kind": span.kind}
+    parameters = {
+        "kind": kind,
+        "programme": programme.name,
+        "scope": parsed.value,
+        "period": period_value(span),
+        "period_kind": span.kind,
+    }
     for attempt in range(5):
         try:
             with transaction.atomic():
                 report = Report.objects.create(
                     kind=kind,
+                    programme=programme,
                     scope=parsed.value,
                     scope_label=parsed.label,
                     unit_path=parsed.unit_path,
@@ -158,7 +178,7 @@ def report_retry(*, actor: User, report: Report) -> Report:
     report = get_visible_report(actor, report.pk)
     if actor.role == Role.AUDITOR:
         raise PermissionDenied(_("您的角色无权生成报告"))
-    _check_scope(actor, parse_scope(report.scope))
+    _check_scope(actor, parse_scope(report.scope, report_programme(report)))
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
         if report.status != Report.Status.FAILED:
@@ -182,8 +202,13 @@ def _schedule(report_id: int) -> None:
     enqueue_on_commit("reports.tasks.build_report", report_id)
 
 
+def report_programme(report: Report) -> Programme:
+    """The programme a report covers (reports made before programmes existed: the default one)."""
+    return report.programme or default_programme()
+
+
 def spec_for(report: Report) -> Spec:
-    scope = parse_scope(report.scope)
+    scope = parse_scope(report.scope, report_programme(report))
     kind = report.parameters.get("period_kind", "tenday")
     assert report.period_start is not None and report.period_end is not None
     return Spec(

@@ -14,7 +14,8 @@ from orgs.models import OrgUnit
 from reform.errors import DomainError, NotFound, PermissionDenied
 from reform.periods import last_periods
 from reform.roles import Role
-from tasks_app.models import Domain
+from tasks_app.models import Domain, Programme
+from tasks_app.selectors.programmes import home_programme, programme_from
 
 from . import services
 from .models import Report
@@ -45,7 +46,7 @@ def _form_context(request: HttpRequest) -> dict[str, object]:
         domains = Domain.objects.none()
     else:
         units = OrgUnit.objects.all()
-        domains = Domain.objects.all()
+        domains = Domain.objects.filter(programme=home_programme(user))
     periods = [(period_value(p), p.label) for p in reversed(last_periods(today, 6))]
     periods += [(period_value(p), p.label) for p in reversed(last_periods(today, 3, "month"))]
     return {
@@ -54,6 +55,8 @@ def _form_context(request: HttpRequest) -> dict[str, object]:
         "units": units.order_by("path"),
         "periods": periods,
         "is_unit_admin": user.role == Role.UNIT_ADMIN,
+        "programmes": Programme.objects.order_by("order", "pk") if Programme.objects.count() > 1 else [],
+        "home_programme": home_programme(user),
     }
 
 
@@ -61,13 +64,19 @@ def _form_context(request: HttpRequest) -> dict[str, object]:
 @require_http_methods(["GET", "POST"])
 def reports_page(request: HttpRequest) -> HttpResponse:
     _require_access(request)
-    form = {"kind": Report.Kind.BULLETIN, "scope": "programme", "task": "", "period": ""}
+    form = {"kind": Report.Kind.BULLETIN, "scope": "programme", "task": "", "period": "", "programme": ""}
     error = None
     if request.method == "POST":
         form = {key: request.POST.get(key, "").strip() for key in form}
         scope = f"task:{form['task']}" if form["task"] else form["scope"]
         try:
-            report = services.report_request(actor=request.user, kind=form["kind"], scope=scope, period=form["period"])
+            report = services.report_request(
+                actor=request.user,
+                kind=form["kind"],
+                scope=scope,
+                period=form["period"],
+                programme=programme_from(form, request.user),
+            )
         except DomainError as exc:
             error = exc
         else:

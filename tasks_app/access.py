@@ -124,7 +124,7 @@ def visible_reason(user: Any, task: Task) -> str:
     if match is None or sees_everything(user):
         return reason
     code = match["code"]
-    if visible_tasks(user, Task.objects.filter(code=code)).exists():
+    if visible_tasks(user, Task.objects.filter(programme_id=task.programme_id, code=code)).exists():
         return reason
     return _("下级事项 %(code)s（%(who)s）：%(light)s") % {
         "code": code,
@@ -133,28 +133,36 @@ def visible_reason(user: Any, task: Task) -> str:
     }
 
 
-def redacted_reasons(user: Any, reasons: dict[int, tuple[str, str]]) -> dict[int, str]:
-    """Of ``{task id: (light reason, light label)}``, the reasons to show instead, by task id (one query at most).
+def redacted_reasons(user: Any, reasons: dict[int, tuple[str, str, int]]) -> dict[int, str]:
+    """Of ``{task id: (light reason, light label, programme id)}``, the reasons to show instead, by task id
+    (one query at most).
 
     Only reasons naming a lower item the user may not see are replaced; the others are left out.
     """
     if sees_everything(user):
         return {}
-    named = {pk: m["code"] for pk, (reason, _label) in reasons.items() if (m := CHILD_REASON.match(reason or ""))}
+    named = {
+        pk: (programme, m["code"])
+        for pk, (reason, _label, programme) in reasons.items()
+        if (m := CHILD_REASON.match(reason or ""))
+    }
     if not named:
         return {}
-    seen = set(visible_tasks(user, Task.objects.filter(code__in=set(named.values()))).values_list("code", flat=True))
+    wanted = Q(pk__in=[])
+    for programme, code in set(named.values()):
+        wanted |= Q(programme_id=programme, code=code)
+    seen = set(visible_tasks(user, Task.objects.filter(wanted)).values_list("programme_id", "code"))
     return {
         pk: _("下级事项 %(code)s（%(who)s）：%(light)s")
-        % {"code": code, "who": REDACTED_TITLE, "light": reasons[pk][1]}
-        for pk, code in named.items()
-        if code not in seen
+        % {"code": ref[1], "who": REDACTED_TITLE, "light": reasons[pk][1]}
+        for pk, ref in named.items()
+        if ref not in seen
     }
 
 
 def visible_reasons(user: Any, tasks: Collection[Task]) -> dict[int, str]:
     """``visible_reason`` for a page of tasks: the redacted reasons by task id (one query at most)."""
-    return redacted_reasons(user, {t.pk: (t.rag_reason, t.get_rag_display()) for t in tasks})
+    return redacted_reasons(user, {t.pk: (t.rag_reason, t.get_rag_display(), t.programme_id) for t in tasks})
 
 
 def access_task(user: Any, task_id: Any, *, for_update: bool = False, queryset: QuerySet[Task] | None = None) -> Task:
@@ -286,6 +294,27 @@ def supervises(user: Any, task: Task) -> bool:
     them stays with the office of the lead unit's level.
     """
     return user.pk in (task.created_by_id, task.leader_in_charge_id) or in_jurisdiction(user, task.lead_unit)
+
+
+def supervised_tasks(user: Any, queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    """The tasks an office or leader supervises (``supervises`` as one query): everything for the city's;
+    for a district's, those led within its jurisdiction, that it created or whose 分管领导 it is."""
+    qs = Task.objects.all() if queryset is None else queryset
+    if sees_everything(user):
+        return qs
+    own = Q(created_by_id=user.pk) | Q(leader_in_charge_id=user.pk)
+    unit = user.jurisdiction if user.is_authenticated else None
+    if unit is not None:
+        own |= Q(lead_unit__path__startswith=unit.path)
+    return qs.filter(own)
+
+
+def may_fill_programme(user: Any, programme: Any) -> bool:
+    """Whether an office may add tasks to a programme in bulk: the city's to any; a district's to the
+    programmes run by a unit of its jurisdiction (its own level), not to the city's."""
+    if sees_everything(user):
+        return True
+    return programme.owner_id is not None and in_jurisdiction(user, programme.owner)
 
 
 def supervises_task_of(user: Any, obj: Any) -> bool:
@@ -633,6 +662,7 @@ REOPEN_SHARE = Rule(
 
 # Writing the task list itself, and the attachments and grants around it.
 CREATE_TASK = Rule(gettext_lazy("创建任务"), OFFICE)
+CREATE_PROGRAMME = Rule(gettext_lazy("设立专项"), OFFICE)
 UPDATE_TASK = Rule(gettext_lazy("修改任务"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)
 MOVE_TASK = Rule(gettext_lazy("调整任务层级"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)
 DELETE_TASK = Rule(gettext_lazy("删除任务"), OFFICE, relation=supervises, relation_error=NOT_SUPERVISED)

@@ -44,8 +44,10 @@ from .models import (
     Notice,
     Policy,
     ProblemReport,
+    Programme,
     Task,
 )
+from .selectors.programmes import default_programme
 
 INDENT = "\u3000"  # an ideographic space: the page's CSP forbids inline styles
 
@@ -54,11 +56,41 @@ INDENT = "\u3000"  # an ideographic space: the page's CSP forbids inline styles
 
 @admin.register(Domain)
 class DomainAdmin(RoleAccess, admin.ModelAdmin):
-    editable = False  # the five domains come from a data migration
-    list_display = ("name", "code", "order", "task_count")
+    """The domains programmes choose from: the five of the data migration, and those a later plan adds."""
+
+    deletable = False  # tasks point at domains; a domain a programme no longer uses is just not chosen
+    list_display = ("name", "programme", "code", "order", "task_count")
+    list_filter = ("programme",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Domain]:
         return super().get_queryset(request).annotate(task_count=Count("tasks"))
+
+    @admin.display(description=gettext_lazy("任务数"), ordering="task_count")
+    def task_count(self, obj: Any) -> int:
+        return obj.task_count
+
+
+class DomainInline(RoleInline, admin.TabularInline):
+    """A programme's own domain list (领域), edited with the programme."""
+
+    model = Domain
+    fields = ("order", "code", "name")
+    extra = 0
+    can_delete = False  # tasks point at domains
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(RoleAccess, admin.ModelAdmin):
+    """专项: the office sets up a programme (a district office's own, a year's key tasks) and its domains."""
+
+    deletable = False  # tasks, reports and the trace point at it; an ended programme is set inactive
+    list_display = ("name", "kind", "year", "owner", "is_default", "is_active", "task_count")
+    list_filter = ("kind", "is_active")
+    fields = ("name", "short_name", "kind", "year", "owner", "is_default", "is_active", "order")
+    inlines = [DomainInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Programme]:
+        return super().get_queryset(request).select_related("owner").annotate(task_count=Count("tasks"))
 
     @admin.display(description=gettext_lazy("任务数"), ordering="task_count")
     def task_count(self, obj: Any) -> int:
@@ -101,6 +133,8 @@ class IndicatorInline(RoleInline, admin.TabularInline):
 
 
 TASK_FORM_FIELDS = [
+    "programme",
+    "leader_in_charge",
     "code",
     "title",
     "description",
@@ -126,6 +160,10 @@ class TaskAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "programme" in self.fields and self.instance.pk is None:
+            self.fields["programme"].required = False
+            self.fields["programme"].initial = default_programme().pk
+            self.fields["programme"].help_text = _("不选则为默认专项")
         if "domain" in self.fields and self.instance.pk is None:
             self.fields["domain"].required = False
             self.fields["domain"].help_text = _("下级任务可留空，沿用上级任务的领域")
@@ -140,9 +178,13 @@ class TaskAdminForm(forms.ModelForm):
             parent = tree.parent_code(code)
             if message := tree.code_error(code):
                 self.add_error("code", message)
-            elif Task.objects.filter(code=code).exists():
+            elif (
+                (in_programme := Task.objects.filter(programme=data.get("programme") or default_programme()))
+                .filter(code=code)
+                .exists()
+            ):
                 self.add_error("code", _("编号“%(code)s”已存在") % {"code": code})
-            elif parent and not Task.objects.filter(code=parent).exists():
+            elif parent and not in_programme.filter(code=parent).exists():
                 self.add_error("code", _("上级任务“%(code)s”不存在") % {"code": parent})
             elif not parent and not data.get("domain"):
                 self.add_error("domain", _("顶层任务必须选择改革领域"))
@@ -212,8 +254,11 @@ class TaskAdmin(ServiceErrorsAsMessages, RoleAccess, admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Task | None = None) -> Any:
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
-            (None, {"fields": ["code", "title", "description", "domain", ("is_governance", "is_service")]}),
-            (_("责任单位"), {"fields": ["lead_unit", "cooperating_units", "owner_name", "owner"]}),
+            (
+                None,
+                {"fields": ["programme", "code", "title", "description", "domain", ("is_governance", "is_service")]},
+            ),
+            (_("责任单位"), {"fields": ["lead_unit", "cooperating_units", "owner_name", "owner", "leader_in_charge"]}),
             (_("时限与权重"), {"fields": [("start_date", "deadline"), "weight"]}),
         ]
         if obj is not None:
@@ -233,7 +278,7 @@ class TaskAdmin(ServiceErrorsAsMessages, RoleAccess, admin.ModelAdmin):
         if obj is None:
             return ()
         # The code is the task's place in the tree: changing it is a move (task_move), not an edit.
-        return ("code", *self.state_fields)
+        return ("programme", "code", *self.state_fields)
 
     def save_model(self, request: HttpRequest, obj: Task, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
@@ -246,6 +291,7 @@ class TaskAdmin(ServiceErrorsAsMessages, RoleAccess, admin.ModelAdmin):
             return
         task = services.task_create(
             actor=actor_of(request),
+            programme=data.get("programme"),
             code=data["code"],
             title=data["title"],
             description=data.get("description", ""),

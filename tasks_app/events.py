@@ -28,6 +28,7 @@ TASK_UPDATED = EventType("task.update", _("修改任务"))
 TASK_MOVED = EventType("task.move", _("调整任务层级"))
 TASK_DELETED = EventType("task.delete", _("删除任务"))
 TASKLIST_IMPORTED = EventType("task.import", _("导入任务清单"))
+PROGRAMME_CREATED = EventType("programme.create", _("设立专项"))
 
 # --- The closed loop: one event per workflow transition (``task.<transition>``) ------------------
 

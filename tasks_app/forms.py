@@ -20,7 +20,7 @@ from orgs.models import OrgUnit
 from reform.params import MAX_ID
 from reform.periods import period_of
 
-from .models import Notice, Rag
+from .models import Notice, Programme, Rag
 from .selectors.task_list import TaskFilters, units_governed_by
 from .services.handdown import Part
 from .workflow import Status
@@ -77,6 +77,7 @@ class TaskFilterForm(forms.Form):
     )
     CLOSED_CHOICES = (("", ""), ("on_time", _("按期办结")), ("late", _("逾期办结")))
 
+    programme = forms.IntegerField(label=_("专项"), required=False, min_value=1, max_value=MAX_ID)
     q = forms.CharField(label=_("编号或名称"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("状态"), required=False, choices=(("", _("全部")), *Status.choices))
     rag = forms.ChoiceField(label=_("亮灯"), required=False, choices=(("", _("全部")), *Rag.choices))
@@ -118,6 +119,11 @@ class TaskFilterForm(forms.Form):
                 if unit is None:
                     self.add_error(name, _("单位不存在"))
                 data[name] = unit
+        if data.get("programme") and "programme" not in self.errors:
+            programme = Programme.objects.filter(pk=data["programme"]).first()
+            if programme is None:
+                self.add_error("programme", _("专项不存在"))
+            data["programme"] = programme
         return data
 
     def valid_data(self) -> dict[str, Any]:
@@ -125,9 +131,11 @@ class TaskFilterForm(forms.Form):
         self.is_valid()
         return {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
 
-    def task_filters(self, *, mine: Any = None) -> TaskFilters:
+    def task_filters(self, *, mine: Any = None, programme: Any = None) -> TaskFilters:
+        """The filters; ``programme`` is the one to list when the query string names none."""
         data = self.valid_data()
         return TaskFilters(
+            programme=data.get("programme") or programme,
             statuses=(data["status"],) if data.get("status") else (),
             lights=(data["rag"],) if data.get("rag") else (),
             domain=(data.get("domain") or "").strip(),
@@ -648,6 +656,13 @@ class ImportUploadForm(forms.Form):
         error_messages={"required": _("请选择要导入的 Excel 文件"), "empty": _("上传的文件是空的")},
     )
     create_units = forms.BooleanField(label=_("自动创建文件中不存在的责任单位"), required=False)
+    programme = forms.ModelChoiceField(
+        label=_("导入到专项"),
+        queryset=Programme.objects.filter(is_active=True).order_by("order", "pk"),
+        required=False,
+        empty_label=_("（本人所在的专项）"),
+        help_text=_("编号在每个专项内各自唯一；区县督查室只能导入本级的专项"),
+    )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

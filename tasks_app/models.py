@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,17 +36,68 @@ if TYPE_CHECKING:
     pass
 
 
-class Domain(models.Model):
-    """One of the five reform domains (领域), loaded by a data migration."""
+class Programme(models.Model):
+    """A programme (专项/计划): the three-year action plan, the year's key tasks, meeting decisions,
+    instructions turned into tasks. A task belongs to one; codes are unique within it, and each has
+    its own list of domains (``domains``). ``owner`` is the unit whose office runs it (none: the city's)."""
 
-    code = models.SlugField(_("代码"), max_length=32, unique=True)
-    name = models.CharField(_("领域名称"), max_length=32, unique=True)
+    class Kind(models.TextChoices):
+        PLAN = "plan", _("行动计划")
+        ANNUAL = "annual", _("年度重点工作")
+        MEETING = "meeting", _("会议议定事项")
+        INSTRUCTION = "instruction", _("批示件")
+        OTHER = "other", _("其他专项")
+
+    name = models.CharField(_("专项名称"), max_length=100, unique=True)
+    short_name = models.CharField(_("简称"), max_length=30, blank=True)
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices, default=Kind.PLAN)
+    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+    owner = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("主办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="programmes",
+        help_text=_("由哪一级的督查室组织推进；不填为市级"),
+    )
+    is_default = models.BooleanField(_("默认专项"), default=False, help_text=_("未指定专项时使用；只能有一个"))
+    is_active = models.BooleanField(_("进行中"), default=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("专项")
+        verbose_name_plural = _("专项")
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_programme")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.name
+
+
+class Domain(models.Model):
+    """A reform domain (领域) of one programme: the default programme's five come from a data migration;
+    each programme has its own list (the lists differ between plans and years)."""
+
+    programme = models.ForeignKey(Programme, verbose_name=_("专项"), on_delete=models.PROTECT, related_name="domains")
+    code = models.SlugField(_("代码"), max_length=32)
+    name = models.CharField(_("领域名称"), max_length=32)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
         verbose_name = _("改革领域")
         verbose_name_plural = _("改革领域")
-        ordering = ["order"]
+        ordering = ["programme_id", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="domain_code_per_programme"),
+            models.UniqueConstraint(fields=["programme", "name"], name="domain_name_per_programme"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -71,19 +121,19 @@ SEVERITY = models.Case(
 
 
 class Task(TaskWorkflow):
-    """A major task, sub-task or item (事项): a node of the task tree, addressed by its dotted code.
+    """A major task, sub-task or item (事项): a node of a programme's task tree, addressed by its dotted code.
 
-    ``parent`` points at the parent's *code*, so the database itself can check that a child's
-    code extends its parent's. ``sort_key`` zero-pads each segment so "1.10" sorts after "1.9".
+    The code is unique within the programme and extends its parent's ("2.3.1" under "2.3"): the
+    services derive it, so a subtree is a code prefix and the ancestors are the code's prefixes.
+    ``sort_key`` zero-pads each segment so "1.10" sorts after "1.9".
     """
 
-    code = models.CharField(_("编号"), max_length=64, unique=True)
+    programme = models.ForeignKey(Programme, verbose_name=_("专项"), on_delete=models.PROTECT, related_name="tasks")
+    code = models.CharField(_("编号"), max_length=64)
     sort_key = models.CharField(_("排序键"), max_length=255, db_index=True, editable=False)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("上级任务"),
-        to_field="code",
-        db_column="parent_code",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -158,10 +208,7 @@ class Task(TaskWorkflow):
                 condition=Q(deadline__isnull=True) | Q(start_date__isnull=True) | Q(deadline__gte=F("start_date")),
                 name="task_deadline_after_start",
             ),
-            models.CheckConstraint(
-                condition=Q(parent__isnull=True) | Q(code__startswith=Concat(F("parent_id"), models.Value("."))),
-                name="task_code_extends_parent",
-            ),
+            models.UniqueConstraint(fields=["programme", "code"], name="task_code_per_programme"),
         ]
         indexes = [
             models.Index(fields=["lead_unit", "status"], name="task_lead_status"),

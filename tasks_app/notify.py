@@ -98,7 +98,9 @@ def leaders_in_charge(task: Task) -> QuerySet[User]:
     leaders = User.objects.filter(groups__name=Role.LEADER, is_active=True)
     codes = [task.code, *reversed(tree.ancestor_codes(task.code))]
     named = dict(
-        Task.objects.filter(code__in=codes, leader_in_charge__isnull=False).values_list("code", "leader_in_charge_id")
+        Task.objects.filter(programme_id=task.programme_id, code__in=codes, leader_in_charge__isnull=False).values_list(
+            "code", "leader_in_charge_id"
+        )
     )
     for code in codes:  # the item itself first, then upwards
         if code in named and leaders.filter(pk=named[code]).exists():

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import access, forms, services
+from .models import Programme
+from .selectors.programmes import programme_from
 from .selectors.task_list import draft_tasks
 from .selectors.work_queue import work_queue
 from .tasklist.export import tasklist_export
@@ -39,7 +41,7 @@ def _require_office(request: HttpRequest) -> None:
 def office_queue(request: HttpRequest) -> HttpResponse:
     _require_office(request)
     today = timezone.localdate()
-    queue = work_queue(today=today)
+    queue = work_queue(user=request.user, today=today)
     return render(request, "office/queue.html", {"q": queue, "today": today})
 
 
@@ -118,6 +120,7 @@ def _run_import(request: HttpRequest, path: Path, info: dict[str, Any], *, dry_r
             file=File(handle, name=info["name"]),
             dry_run=dry_run,
             create_units=info["create_units"],
+            programme=Programme.objects.filter(pk=info.get("programme")).first() if info.get("programme") else None,
         )
 
 
@@ -165,7 +168,14 @@ def import_page(request: HttpRequest) -> HttpResponse:
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        info = {"name": upload.name, "create_units": form.cleaned_data["create_units"], "size": upload.size}
+        chosen = form.cleaned_data.get("programme")
+        info = {
+            "name": upload.name,
+            "create_units": form.cleaned_data["create_units"],
+            "size": upload.size,
+            "programme": chosen.pk if chosen else None,
+            "programme_name": chosen.name if chosen else "",
+        }
         pending = _pending(request)
         pending[token] = info
         request.session[IMPORT_SESSION_KEY] = pending
@@ -187,7 +197,7 @@ def export_tasklist(request: HttpRequest) -> HttpResponse:
     """Download the task list (or the subtree under ``?root=CODE``) as an .xlsx in the import template."""
     _require_office(request)
     root = request.GET.get("root", "").strip() or None
-    data = tasklist_export(actor=request.user, root_code=root)
+    data = tasklist_export(actor=request.user, root_code=root, programme=programme_from(request.GET, request.user))
     name = f"任务清单-{root or '全部'}-{timezone.localdate():%Y%m%d}.xlsx"
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)

@@ -42,3 +42,11 @@ def ancestor_codes(code: str) -> list[str]:
 def sort_key(code: str) -> str:
     """Zero-pad numeric segments so that string order equals natural order ("1.10" after "1.9")."""
     return ".".join(part.zfill(6) if part.isdigit() else part for part in code.split("."))
+
+
+def task_sort_key(programme_id: int, code: str) -> str:
+    """A task's stored sort key: its programme, then its code in natural order ("00001/000001.000010").
+
+    Unique across the deployment (codes are unique per programme), so every list can page on it.
+    """
+    return f"{programme_id:05d}/{sort_key(code)}"

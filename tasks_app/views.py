@@ -30,8 +30,9 @@ from reform.roles import Role
 
 from . import access, actions, forms, selectors, services
 from .actions import Action
-from .models import Domain, Notice, Rag
+from .models import Notice, Programme, Rag
 from .selectors import inbox
+from .selectors.programmes import home_programme, programme_choices
 from .selectors.task_page import TaskPage, attachment_for, page_object, task_page
 from .workflow import Status
 
@@ -192,7 +193,9 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
             "statuses": Status.choices,
             "rags": Rag.choices,
             "notice_levels": Notice.Level.choices,
-            "domains": Domain.objects.all(),
+            "domains": (filters.programme or home_programme(request.user)).domains.order_by("order"),
+            "programme": filters.programme,
+            "programmes": programme_choices(request.user) if Programme.objects.count() > 1 else [],
             "units": selectors.filter_units(request.user),
             "is_unit_user": access.unit_of(request.user) is not None,
             "has_filters": any(request.GET.get(k) for k in FILTER_KEYS) or bool(state.extras),

@@ -12,7 +12,8 @@ from reform.errors import ValidationError
 from reform.params import MAX_ID, parse_bool, parse_id
 
 from .. import tree
-from ..models import Domain, Rag, Task
+from ..models import Domain, Programme, Rag, Task
+from ..selectors.programmes import home_programme, programme_from
 from ..selectors.task_list import TaskFilters, filter_tasks
 from ..workflow import Status
 
@@ -22,16 +23,18 @@ TYPED_PARAMETERS = {
     "deadline_after": gettext_lazy("日期（YYYY-MM-DD）"),
     "deadline_before": gettext_lazy("日期（YYYY-MM-DD）"),
     "unit": gettext_lazy("单位 id"),
+    "programme": gettext_lazy("专项 id"),
     "overdue": gettext_lazy("true 或 false"),
 }
 
 
-def domain_by_code_or_id(value: str, field: str = "domain") -> Domain:
-    """The domain named by its code (``digital_gov``) or its id; 400 when there is none."""
+def domain_by_code_or_id(value: str, programme: Programme, field: str = "domain") -> Domain:
+    """The programme's domain named by its code (``digital_gov``) or its id; 400 when there is none."""
     value = (value or "").strip()
-    domain = Domain.objects.filter(code=value).first()
+    domains = Domain.objects.filter(programme=programme)
+    domain = domains.filter(code=value).first()
     if domain is None and value.isascii() and value.isdigit():
-        domain = Domain.objects.filter(pk=parse_id(value, field)).first()
+        domain = domains.filter(pk=parse_id(value, field)).first()
     if domain is None:
         message = _("未知的改革领域：%(v)s") % {"v": value}
         raise ValidationError(message, fields={field: [message]})
@@ -39,6 +42,11 @@ def domain_by_code_or_id(value: str, field: str = "domain") -> Domain:
 
 
 class TaskFilter(django_filters.FilterSet):
+    programme = django_filters.NumberFilter(
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=gettext_lazy("专项 id（见 /api/programmes/）；不传则列出全部专项中可见的任务"),
+    )
     domain = django_filters.CharFilter(help_text=gettext_lazy("改革领域：代码（如 digital_gov）或 id"))
     unit = django_filters.NumberFilter(
         min_value=1,
@@ -70,7 +78,10 @@ class TaskFilter(django_filters.FilterSet):
                 message = _("参数“%(n)s”不能为空，应为%(e)s") % {"n": name, "e": expected}
                 raise ValidationError(message, fields={name: [message]})
         data = self.form.cleaned_data
-        domain = domain_by_code_or_id(data["domain"]) if data.get("domain") else None
+        programme = programme_from(data, self.request.user) if data.get("programme") else None
+        # Domain codes are per programme: without one, the caller's own programme names the domain.
+        domain_programme = programme or home_programme(self.request.user)
+        domain = domain_by_code_or_id(data["domain"], domain_programme) if data.get("domain") else None
         unit = None
         if data.get("unit") is not None:
             unit = OrgUnit.objects.filter(pk=int(data["unit"])).first()
@@ -78,6 +89,7 @@ class TaskFilter(django_filters.FilterSet):
                 message = _("单位不存在：%(v)s") % {"v": int(data["unit"])}
                 raise ValidationError(message, fields={"unit": [message]})
         filters = TaskFilters(
+            programme=programme,
             statuses=tuple(data.get("status") or ()),
             lights=tuple(data.get("rag") or ()),
             domain=domain.code if domain else "",

@@ -16,7 +16,7 @@ from rest_framework import serializers
 from orgs.models import OrgUnit
 from reform.params import MAX_ID, PlausibleDateField
 
-from ..models import Feedback, Notice
+from ..models import Feedback, Notice, Programme
 from ..services.handdown import MAX_PARTS, Part
 from ..workflow import Status
 
@@ -196,6 +196,13 @@ class TasklistImportInput(serializers.Serializer):
     file = serializers.FileField(help_text=gettext_lazy("任务清单 .xlsx（导入模板格式）"))
     dry_run = serializers.BooleanField(default=False, help_text=gettext_lazy("只检查，不保存"))
     create_units = serializers.BooleanField(default=False, help_text=gettext_lazy("自动新建文件中不存在的单位"))
+    programme = serializers.PrimaryKeyRelatedField(
+        queryset=Programme.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("导入到哪个专项（id）；不传则为调用者所在的专项"),
+    )
 
 
 class SetShareInput(serializers.Serializer):

@@ -25,6 +25,7 @@ from ..models import (
     Instruction,
     Notice,
     ProblemReport,
+    Programme,
     Rag,
     TaskShare,
 )
@@ -60,6 +61,11 @@ class UnitRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class ProgrammeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class DomainRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -90,13 +96,33 @@ class ChildRefSerializer(serializers.Serializer):
 # --- Tasks (schema of the dicts built in selectors.py) ------------------------------------------
 
 
+class ProgrammeSerializer(serializers.Serializer):
+    """A programme (专项) as ``/api/programmes/`` lists it."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    short_name = serializers.CharField(allow_blank=True)
+    kind = serializers.ChoiceField(choices=Programme.Kind.choices)
+    kind_label = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    owner = UnitRefSerializer(allow_null=True, help_text=gettext_lazy("主办单位（组织推进的一级）；市级为 null"))
+    is_default = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    home = serializers.BooleanField(help_text=gettext_lazy("是否调用者默认所在的专项"))
+    domains = DomainRefSerializer(many=True, help_text=gettext_lazy("本专项的改革领域清单"))
+    tasks = serializers.IntegerField(help_text=gettext_lazy("调用者在本专项中可见的任务数"))
+
+
 class TaskSerializer(serializers.Serializer):
     """A task as listed by ``/api/tasks/``."""
 
     id = serializers.IntegerField()
     code = serializers.CharField(help_text=gettext_lazy("点分编号，如 2.3.1"))
     title = serializers.CharField()
-    parent = serializers.CharField(allow_null=True, help_text=gettext_lazy("上级任务编号；重大任务为 null"))
+    programme = ProgrammeRefSerializer(help_text=gettext_lazy("所属专项"))
+    parent = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("上级任务编号（同一专项内）；重大任务为 null")
+    )
     domain = DomainRefSerializer(help_text=gettext_lazy("改革领域：代码与名称"))
     dimensions = serializers.ListField(
         child=serializers.ChoiceField(choices=DIMENSIONS), help_text=gettext_lazy("治理、服务维度（可兼有）")
@@ -386,6 +412,7 @@ class RankingRowSerializer(serializers.Serializer):
 
 
 class RankingSerializer(serializers.Serializer):
+    programme = ProgrammeRefSerializer()
     start = serializers.DateField()
     end = serializers.DateField()
     domain = DomainRefSerializer(allow_null=True)

@@ -5,6 +5,7 @@ from django.urls import path
 from . import actions, views
 
 urlpatterns = [
+    path("programmes/", views.ProgrammeListView.as_view(), name="api-programmes"),
     path("tasks/", views.TaskListView.as_view(), name="api-task-list"),
     path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="api-task-detail"),
     *[path(route, view.as_view(), name=name) for route, view, name in actions.routes()],

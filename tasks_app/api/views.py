@@ -30,12 +30,13 @@ from reform.api import (
     validated,
 )
 from reform.errors import NotFound, ValidationError
-from reform.params import PlausibleDateField, parse_bool
+from reform.params import MAX_ID, PlausibleDateField, parse_bool
 
 from .. import access, services, tree
 from ..models import Notification, Task
 from ..selectors import api as selectors
 from ..selectors import task_timeline_items, unit_ranking
+from ..selectors.programmes import home_programme, programme_choices, programme_from
 from ..tasklist.export import tasklist_export
 from ..tasklist.importer import tasklist_import
 from . import inputs
@@ -45,6 +46,42 @@ from .filters import TaskFilter, domain_by_code_or_id
 from .pagination import NewestFirstPagination, TaskPagination
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- Programmes ---------------------------------------------------------------------------------
+
+
+class ProgrammeListView(ApiView):
+    @extend_schema(
+        operation_id="programmes_list",
+        summary="专项列表",
+        description=(
+            "部署中的全部专项（三年行动计划、年度重点工作、会议议定事项、批示件等），各自的领域清单，"
+            "调用者在其中可见的任务数；home 为调用者默认所在的专项（其他接口不传 programme 时即用它）。"
+        ),
+        responses=responses(s.ProgrammeSerializer(many=True)),
+        tags=["任务"],
+    )
+    def get(self, request: Request) -> Response:
+        home = home_programme(request.user)
+        rows = [
+            {
+                "id": p.pk,
+                "name": p.name,
+                "short_name": p.short_name,
+                "kind": p.kind,
+                "kind_label": p.get_kind_display(),
+                "year": p.year,
+                "owner": {"id": p.owner_id, "name": p.owner.name} if p.owner is not None else None,
+                "is_default": p.is_default,
+                "is_active": p.is_active,
+                "home": p.pk == home.pk,
+                "domains": [{"code": d.code, "name": d.name} for d in p.domains.all()],
+                "tasks": visible,
+            }
+            for p, visible in programme_choices(request.user)
+        ]
+        return Response(rows)
 
 
 # --- Tasks --------------------------------------------------------------------------------------
@@ -111,6 +148,9 @@ class RankingQuerySerializer(drf_serializers.Serializer):
     start = PlausibleDateField(required=False, help_text="期间开始（含），默认当年 1 月 1 日")
     end = PlausibleDateField(required=False, help_text="期间结束（含），默认今天")
     domain = drf_serializers.CharField(required=False, help_text="改革领域：代码或 id")
+    programme = drf_serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="专项 id；不传则为调用者所在的专项"
+    )
 
 
 class RankingView(ApiView):
@@ -132,10 +172,14 @@ class RankingView(ApiView):
         if end < start:
             message = _("结束日期不能早于开始日期")
             raise ValidationError(message, fields={"end": [message]})
-        domain = domain_by_code_or_id(params["domain"]) if params.get("domain") else None
-        rows = unit_ranking(start=start, end=end, domain=domain)
+        programme = programme_from(params, request.user)
+        domain = domain_by_code_or_id(params["domain"], programme) if params.get("domain") else None
+        # A district's leaders and office rank the units of their district; the city's, every unit.
+        within = None if request.user.governs_all else request.user.jurisdiction
+        rows = unit_ranking(start=start, end=end, domain=domain, programme=programme, within=within)
         return Response(
             {
+                "programme": {"id": programme.pk, "name": programme.name},
                 "start": start.isoformat(),
                 "end": end.isoformat(),
                 "domain": {"code": domain.code, "name": domain.name} if domain else None,
@@ -230,6 +274,7 @@ class TasklistImportView(ApiView):
             file=data["file"],
             dry_run=data["dry_run"],
             create_units=data["create_units"],
+            programme=data["programme"],
         )
         body = {"dry_run": report.dry_run, "sha256": report.sha256, **report.as_dict()}
         if report.errors:
@@ -245,7 +290,10 @@ class TasklistExportView(ApiView):
         operation_id="tasklist_export",
         summary="导出任务清单 .xlsx（督查室）",
         description="与导入模板同格式；root 为任务编号时只导出该任务及其下级任务。",
-        parameters=[OpenApiParameter("root", OpenApiTypes.STR, description="任务编号（可选）")],
+        parameters=[
+            OpenApiParameter("root", OpenApiTypes.STR, description="任务编号（可选）"),
+            OpenApiParameter("programme", OpenApiTypes.INT, description="专项 id（可选，默认为调用者所在的专项）"),
+        ],
         responses={
             (200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="任务清单工作簿"),
             **{code: r for code, r in responses(None, 403, 404).items() if code != 200},
@@ -257,7 +305,8 @@ class TasklistExportView(ApiView):
         root = tree.normalise_code(request.query_params.get("root") or "") or None
         if root is not None and tree.code_error(root):
             raise NotFound(_("任务“%(c)s”不存在") % {"c": root})
-        content = tasklist_export(actor=request.user, root_code=root)  # type: ignore[arg-type]
+        programme = programme_from(request.query_params, request.user)
+        content = tasklist_export(actor=request.user, root_code=root, programme=programme)  # type: ignore[arg-type]
         stamp = timezone.localdate().strftime("%Y%m%d")
         name = f"tasklist-{root}-{stamp}.xlsx" if root else f"tasklist-{stamp}.xlsx"
         response = HttpResponse(content, content_type=XLSX)

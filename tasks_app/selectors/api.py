@@ -46,10 +46,12 @@ if TYPE_CHECKING:
 
 TASK_VALUES = (
     "id",
+    "programme_id",
     "code",
     "sort_key",
     "title",
-    "parent_id",
+    "parent__code",
+    "programme__name",
     "domain__code",
     "domain__name",
     "is_governance",
@@ -74,7 +76,7 @@ TASK_VALUES = (
 )
 # Whether a task has a child that is neither closed nor cancelled (the evaluation guard).
 OPEN_CHILDREN = Exists(
-    Task.objects.filter(parent_id=OuterRef("code")).exclude(status__in=[str(s) for s in FINAL_STATUSES])
+    Task.objects.filter(parent_id=OuterRef("pk")).exclude(status__in=[str(s) for s in FINAL_STATUSES])
 )
 STATUS_LABELS = dict(Status.choices)
 
@@ -140,13 +142,16 @@ def task_rows(*, user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     oracle = TransitionOracle(user)
     labels = {k: str(v) for k, v in STATUS_LABELS.items()}
     lights = {k: str(v) for k, v in Rag.choices}
-    hidden = redacted_reasons(user, {r["id"]: (r["rag_reason"], lights.get(r["rag"], "")) for r in rows})
+    hidden = redacted_reasons(
+        user, {r["id"]: (r["rag_reason"], lights.get(r["rag"], ""), r["programme_id"]) for r in rows}
+    )
     return [
         {
             "id": r["id"],
             "code": r["code"],
             "title": r["title"],
-            "parent": r["parent_id"],
+            "programme": {"id": r["programme_id"], "name": r["programme__name"]},
+            "parent": r["parent__code"],
             "domain": {"code": r["domain__code"], "name": r["domain__name"]},
             "dimensions": [d for d, on in (("governance", r["is_governance"]), ("service", r["is_service"])) if on],
             "lead_unit": {"id": r["lead_unit_id"], "name": r["lead_unit__name"]},
@@ -282,7 +287,7 @@ def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict
     task = access_task(
         user,
         task_id,
-        queryset=Task.objects.select_related("domain", "lead_unit", "owner").prefetch_related(
+        queryset=Task.objects.select_related("domain", "lead_unit", "owner", "parent", "programme").prefetch_related(
             Prefetch("cooperating_units", queryset=OrgUnit.objects.order_by("path"))
         ),
     )
@@ -296,7 +301,8 @@ def task_detail(*, user: User, task_id: int | str) -> tuple[dict[str, Any], dict
         "id": task.pk,
         "code": task.code,
         "title": task.title,
-        "parent": task.parent_id,
+        "programme": {"id": task.programme_id, "name": task.programme.name},
+        "parent": task.parent.code if task.parent is not None else None,
         "domain": {"code": task.domain.code, "name": task.domain.name},
         "dimensions": task.dimensions,
         "lead_unit": {"id": task.lead_unit_id, "name": task.lead_unit.name},

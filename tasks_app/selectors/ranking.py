@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from orgs.models import OrgUnit
 
-from ..models import Domain, Evaluation, Instruction, Task
+from ..models import Domain, Evaluation, Instruction, Programme, Task
 from ..workflow import Status
 
 
@@ -35,7 +35,13 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def unit_ranking(
-    *, start: date, end: date, domain: Domain | None = None, today: date | None = None
+    *,
+    start: date,
+    end: date,
+    domain: Domain | None = None,
+    today: date | None = None,
+    programme: Programme | None = None,
+    within: OrgUnit | None = None,
 ) -> list[UnitRankingRow]:
     """红黑榜: rank lead units for a period on on-time closure, evaluation score, overdue items and instructions.
 
@@ -45,7 +51,8 @@ def unit_ranking(
     - overdue: open leaf tasks the unit leads whose deadline is before min(end, today);
     - follow-through (批示落实率): instructions issued in the period to the unit, answered by their due date.
     The composite score is 40% on-time rate + 40% average score + 20% follow-through (missing parts count
-    as 100), minus 5 points per overdue item; rows are sorted best first.
+    as 100), minus 5 points per overdue item; rows are sorted best first. ``programme`` limits it to one
+    programme's tasks; ``within`` to the units of a subtree (a district ranks its own streets and offices).
     """
     today = today or timezone.localdate()
     cutoff = min(end, today)
@@ -55,6 +62,14 @@ def unit_ranking(
     tasks = Task.objects.filter(is_leaf=True).exclude(status=Status.CANCELLED)
     evaluations = Evaluation.objects.filter(created_at__range=(start_dt, end_dt))
     instructions = Instruction.objects.filter(created_at__range=(start_dt, end_dt))
+    if programme is not None:
+        tasks = tasks.filter(programme=programme)
+        evaluations = evaluations.filter(task__programme=programme)
+        instructions = instructions.filter(task__programme=programme)
+    if within is not None:
+        tasks = tasks.filter(lead_unit__path__startswith=within.path)
+        evaluations = evaluations.filter(task__lead_unit__path__startswith=within.path)
+        instructions = instructions.filter(target_units__path__startswith=within.path)
     if domain is not None:
         tasks = tasks.filter(domain=domain)
         evaluations = evaluations.filter(task__domain=domain)

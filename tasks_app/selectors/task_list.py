@@ -22,7 +22,7 @@ from orgs.models import OrgUnit
 from reform.roles import UNIT_ROLES
 
 from ..access import responsible_q, unit_of, visible_tasks
-from ..models import SEVERITY, Instruction, Notice, Task
+from ..models import SEVERITY, Instruction, Notice, Programme, Task
 from ..workflow import FINAL_STATUSES, Status
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ CLOSED = ("on_time", "late")
 class TaskFilters:
     """Every way a list of tasks is narrowed, by the people who read it.
 
+    - ``programme``: the programme's tasks (codes, and so ``text``/``subtree``/``parent``, are per programme);
     - ``statuses``, ``lights``: any of these states / lights;
     - ``domain``: a domain's code;
     - ``unit``: its subtree leads or cooperates; ``mine``: the user's own unit leads or cooperates;
@@ -57,6 +58,7 @@ class TaskFilters:
       its due date / after it / unanswered past due / unanswered and not yet due.
     """
 
+    programme: Programme | None = None
     statuses: tuple[str, ...] = ()
     lights: tuple[str, ...] = ()
     domain: str = ""
@@ -100,6 +102,8 @@ def _day_end(day: date) -> datetime:
 def filter_tasks(qs: QuerySet[Task], f: TaskFilters, *, today: date | None = None) -> QuerySet[Task]:
     """Narrow a task queryset (already scoped to the user) by ``f``; unordered."""
     today = today or timezone.localdate()
+    if f.programme is not None:
+        qs = qs.filter(programme=f.programme)
     if f.statuses:
         qs = qs.filter(status__in=list(f.statuses))
     if f.lights:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from ..access import sees_everything, supervised_tasks
 from ..models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
 from ..workflow import FINAL_STATUSES, Status
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 FINAL = [str(s) for s in FINAL_STATUSES]
 
@@ -28,22 +33,29 @@ class WorkQueue:
     problems: list[ProblemReport]
     listed: list[Notice]
     drafts: list[Task]
+    returned: list[Task]
 
 
-def work_queue(*, today: date | None = None, shown: int = QUEUE_SHOWN) -> WorkQueue:
-    """What waits for the supervision office: counts and the first rows of each list (fixed queries)."""
+def work_queue(*, user: User, today: date | None = None, shown: int = QUEUE_SHOWN) -> WorkQueue:
+    """What waits for the supervision office: counts and the first rows of each list (fixed queries).
+
+    Only what the office supervises: a district office's desk holds its district's work, not the city's.
+    """
     today = today or timezone.localdate()
-    task_counts = Task.objects.aggregate(
+    mine = supervised_tasks(user)
+    task_counts = mine.aggregate(
         under_review=Count("pk", filter=Q(status=Status.UNDER_REVIEW)),
         overdue=Count("pk", filter=Q(deadline__lt=today) & ~Q(status__in=FINAL)),
         drafts=Count("pk", filter=Q(status=Status.DRAFT)),
+        returned=Count("pk", filter=Q(status=Status.RETURNED)),
     )
+    of_mine = {"task__in": mine.values("pk")} if not sees_everything(user) else {}
     waiting = [Instruction.State.ISSUED, Instruction.State.RETURNED]
-    instructions = Instruction.objects.filter(state__in=waiting)
-    answered = Instruction.objects.filter(state=Instruction.State.ANSWERED)
-    extensions = ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING)
-    problems = ProblemReport.objects.filter(state=ProblemReport.State.OPEN)
-    listed = Notice.objects.filter(state=Notice.State.OPEN, level=Notice.Level.LISTED)
+    instructions = Instruction.objects.filter(state__in=waiting, **of_mine)
+    answered = Instruction.objects.filter(state=Instruction.State.ANSWERED, **of_mine)
+    extensions = ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING, **of_mine)
+    problems = ProblemReport.objects.filter(state=ProblemReport.State.OPEN, **of_mine)
+    listed = Notice.objects.filter(state=Notice.State.OPEN, level=Notice.Level.LISTED, **of_mine)
     other_counts = {
         "instructions": instructions.count(),
         "answered_instructions": answered.count(),
@@ -51,7 +63,7 @@ def work_queue(*, today: date | None = None, shown: int = QUEUE_SHOWN) -> WorkQu
         "problems": problems.count(),
         "listed": listed.count(),
     }
-    tasks = Task.objects.select_related("lead_unit")
+    tasks = mine.select_related("lead_unit")
     return WorkQueue(
         counts={**task_counts, **other_counts},
         under_review=list(tasks.filter(status=Status.UNDER_REVIEW).order_by("updated_at", "sort_key")[:shown]),
@@ -66,4 +78,5 @@ def work_queue(*, today: date | None = None, shown: int = QUEUE_SHOWN) -> WorkQu
         problems=list(problems.select_related("task", "unit").order_by("created_at")[:shown]),
         listed=list(listed.select_related("task", "task__lead_unit").order_by("created_at")[:shown]),
         drafts=list(tasks.filter(status=Status.DRAFT).order_by("sort_key")[:shown]),
+        returned=list(tasks.filter(status=Status.RETURNED).order_by("updated_at", "sort_key")[:shown]),
     )

@@ -25,6 +25,7 @@ from .loop import (
     task_unit_signoff,
     tasks_assign,
 )
+from .programmes import programme_create
 from .rollup import rollup_from, rollup_progress, schedule_light_refresh
 from .shares import share_reopen, share_report, share_set
 from .sharing import task_share, task_unshare
@@ -58,6 +59,7 @@ __all__ = [
     "notification_mark_read",
     "problem_answer",
     "problem_report",
+    "programme_create",
     "rollup_from",
     "rollup_progress",
     "schedule_light_refresh",

@@ -101,6 +101,7 @@ def task_hand_down(*, actor: User, task: Task, parts: Sequence[Part], expected_s
         for number, part in zip(_next_numbers(task, len(parts)), parts, strict=True):
             child = insert_task(
                 parent=task,
+                programme_id=task.programme_id,
                 code=f"{task.code}.{number}",
                 title=part.title,
                 description=part.description.strip(),
@@ -129,6 +130,6 @@ def task_hand_down(*, actor: User, task: Task, parts: Sequence[Part], expected_s
             )
             notify_on_commit(events.TASK_HANDED_DOWN.action, task=child, actor=actor, key=str(entry.seq))
             children.append(child)
-        rollup_progress([c.code for c in children])
+        rollup_progress(children)
         schedule_light_refresh([task.pk, *(c.pk for c in children)])
     return children

@@ -19,7 +19,8 @@ from reform.errors import ConflictError, PermissionDenied, ValidationError
 from reform.roles import Role
 
 from .. import access, events, tree
-from ..models import Domain, Task
+from ..models import Domain, Programme, Task
+from ..selectors.programmes import default_programme
 from ..workflow import Status
 from .common import raise_if, to_decimal
 from .rollup import rollup_from, rollup_progress, schedule_light_refresh
@@ -86,9 +87,10 @@ def _responsibility_errors(
 
 def insert_task(*, parent: Task | None, code: str, cooperating_units: Iterable[OrgUnit] = (), **fields: Any) -> Task:
     """Save a new node of the tree at ``code`` (checked by the caller) and mark its parent a parent."""
+    programme_id = fields["programme"].pk if "programme" in fields else fields["programme_id"]
     task = Task(
         code=code,
-        sort_key=tree.sort_key(code),
+        sort_key=tree.task_sort_key(programme_id, code),
         parent=parent,
         depth=tree.depth_of(code),
         **{**fields, "title": fields["title"].strip()},
@@ -121,8 +123,10 @@ def task_create(
     start_date: date | None = None,
     deadline: date | None = None,
     weight: Decimal | int | str = 1,
+    programme: Programme | None = None,
 ) -> Task:
-    """Create a task under the parent its code names (``2.3.1`` goes under ``2.3``)."""
+    """Create a task under the parent its code names (``2.3.1`` goes under ``2.3``) in ``programme``
+    (the default programme when none is given)."""
     if actor is not None:
         access.CREATE_TASK.check_role(actor)
     cooperating_units = list(cooperating_units)
@@ -134,10 +138,11 @@ def task_create(
         errors["code"] = [message]
     errors.update(task_field_errors({"title": title, "weight": weight, "start_date": start_date, "deadline": deadline}))
     raise_if(errors)
+    programme = programme or default_programme()
     with transaction.atomic():
         parent = None
         if parent_code := tree.parent_code(code):
-            parent = Task.objects.select_for_update().filter(code=parent_code).first()
+            parent = Task.objects.select_for_update().filter(programme=programme, code=parent_code).first()
             if parent is None:
                 raise ValidationError(
                     _("上级任务“%(code)s”不存在") % {"code": parent_code}, fields={"code": [_("上级任务不存在")]}
@@ -156,10 +161,16 @@ def task_create(
             if parent is None:
                 raise ValidationError(_("请选择改革领域"), fields={"domain": [_("必填")]})
             domain = parent.domain
-        if Task.objects.filter(code=code).exists():
+        elif domain.programme_id != programme.pk:
+            raise ValidationError(
+                _("“%(p)s”没有“%(d)s”这个领域") % {"p": programme.name, "d": domain.name},
+                fields={"domain": [_("不属于本专项")]},
+            )
+        if Task.objects.filter(programme=programme, code=code).exists():
             raise ValidationError(_("编号“%(code)s”已存在") % {"code": code}, fields={"code": [_("编号重复")]})
         task = insert_task(
             parent=parent,
+            programme=programme,
             code=code,
             title=title,
             description=description,
@@ -182,7 +193,7 @@ def task_create(
             to_state=task.status,
             payload={"code": code, "title": task.title, "lead_unit": lead_unit.name},
         )
-        rollup_progress([code])
+        rollup_progress([task])
         schedule_light_refresh([task.pk])
     return task
 
@@ -223,7 +234,7 @@ def task_update(*, actor: User, task: Task, **changes: Any) -> Task:
         task.save()
         events.TASK_UPDATED(actor=actor, task=task, payload={"changes": diff})
         if "weight" in diff:
-            rollup_progress([task.code])
+            rollup_progress([task])
         schedule_light_refresh([task.pk])
     return task
 
@@ -247,48 +258,53 @@ def _changed_responsibility_errors(actor: User, task: Task, changes: dict[str, A
 
 
 def task_move(*, actor: User, task: Task, new_parent: Task | None) -> Task:
-    """Move a task (and its subtree) under ``new_parent``; codes are renumbered to the new place."""
+    """Move a task (and its subtree) under ``new_parent`` in its programme; codes are renumbered to the new place."""
     access.check_on_task(actor, task.pk, access.MOVE_TASK)
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
         old_code = task.code
-        old_parent_code = task.parent_id
+        old_parent_id = task.parent_id
+        in_programme = Task.objects.filter(programme_id=task.programme_id)
         if new_parent is not None:
             new_parent = Task.objects.select_for_update().select_related("lead_unit").get(pk=new_parent.pk)
+            if new_parent.programme_id != task.programme_id:
+                raise ValidationError(_("不能把任务移动到另一个专项"), fields={"parent": [_("不在同一专项")]})
             if not access.supervises(actor, new_parent):
                 raise PermissionDenied(_("目标上级任务不在您的督办范围内"))
             if new_parent.code == old_code or new_parent.code.startswith(old_code + "."):
                 raise ValidationError(_("不能把任务移动到它自己或它的下级任务之下"), fields={"parent": [_("无效")]})
-        if (new_parent.code if new_parent else None) == old_parent_code:
+        if (new_parent.pk if new_parent else None) == old_parent_id:
             raise ValidationError(_("任务已在该位置"), fields={"parent": [_("未变化")]})
         prefix = f"{new_parent.code}." if new_parent else ""
-        siblings = Task.objects.filter(parent=new_parent) if new_parent else Task.objects.filter(parent__isnull=True)
+        siblings = in_programme.filter(parent=new_parent) if new_parent else in_programme.filter(parent__isnull=True)
         used = [c.rsplit(".", 1)[-1] for c in siblings.values_list("code", flat=True)]
-        next_no = max((int(s) for s in used if s.isascii() and s.isdigit()), default=0) + 1
+        next_no = max((int(s) for s in used if s.isdigit()), default=0) + 1
         new_code = f"{prefix}{next_no}"
-        subtree = list(Task.objects.select_for_update().filter(code__startswith=old_code + ".").order_by("depth"))
+        subtree = list(in_programme.select_for_update().filter(code__startswith=old_code + ".").order_by("depth"))
         Task.objects.filter(pk=task.pk).update(
-            code=new_code, parent=new_parent, sort_key=tree.sort_key(new_code), depth=tree.depth_of(new_code)
+            code=new_code,
+            parent=new_parent,
+            sort_key=tree.task_sort_key(task.programme_id, new_code),
+            depth=tree.depth_of(new_code),
         )
-        for node in subtree:
+        for node in subtree:  # their parents stay the same tasks; only the codes change
             code = new_code + node.code[len(old_code) :]
             Task.objects.filter(pk=node.pk).update(
-                code=code, parent_id=tree.parent_code(code), sort_key=tree.sort_key(code), depth=tree.depth_of(code)
+                code=code, sort_key=tree.task_sort_key(task.programme_id, code), depth=tree.depth_of(code)
             )
         if new_parent is not None and new_parent.is_leaf:
             Task.objects.filter(pk=new_parent.pk).update(is_leaf=False)
-        if old_parent_code and not Task.objects.filter(parent__code=old_parent_code).exists():
-            Task.objects.filter(code=old_parent_code).update(is_leaf=True)
+        if old_parent_id and not Task.objects.filter(parent_id=old_parent_id).exists():
+            Task.objects.filter(pk=old_parent_id).update(is_leaf=True)
         task.refresh_from_db()
         events.TASK_MOVED(
             actor=actor,
             task=task,
             payload={"old_code": old_code, "new_code": new_code, "moved_descendants": len(subtree)},
         )
-        rollup_progress([new_code])
-        rollup_from([old_parent_code])
-        old_parent_ids = list(Task.objects.filter(code=old_parent_code).values_list("pk", flat=True))
-        schedule_light_refresh([task.pk, *old_parent_ids])  # the old chain loses this child's light
+        rollup_progress([task])
+        rollup_from([old_parent_id])
+        schedule_light_refresh([task.pk, *([old_parent_id] if old_parent_id else [])])  # the old chain loses a child
     return task
 
 
@@ -320,14 +336,14 @@ def task_delete(*, actor: User, task: Task) -> None:
             raise ValidationError(
                 _("任务“%(code)s”不能删除：已有%(what)s") % {"code": task.code, "what": "、".join(blockers)}
             )
-        code, parent_code = task.code, task.parent_id
+        code, parent_id = task.code, task.parent_id
         events.TASK_DELETED(actor=actor, task=task, payload={"code": code, "title": task.title})
         task.cooperating_units.clear()
         task.measures.all().delete()
         task.criteria.all().delete()
         task.policies.clear()
         task.delete()
-        if parent_code and not Task.objects.filter(parent__code=parent_code).exists():
-            Task.objects.filter(code=parent_code).update(is_leaf=True)
-        rollup_from([parent_code])
-        schedule_light_refresh(Task.objects.filter(code=parent_code).values_list("pk", flat=True))
+        if parent_id and not Task.objects.filter(parent_id=parent_id).exists():
+            Task.objects.filter(pk=parent_id).update(is_leaf=True)
+        rollup_from([parent_id])
+        schedule_light_refresh([parent_id] if parent_id else [])

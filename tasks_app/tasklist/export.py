@@ -14,7 +14,9 @@ from reform.errors import NotFound
 from reform.spreadsheet import append_literal
 
 from .. import access, tree
-from ..models import EvaluationCriterion, Measure, Policy, Task
+from ..access import sees_everything, visible_tasks
+from ..models import EvaluationCriterion, Measure, Policy, Programme, Task
+from ..selectors.programmes import default_programme, home_programme
 from .cells import _cell_number, format_criterion
 from .permissions import _require
 from .schema import (
@@ -31,8 +33,9 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def tasklist_export(*, actor: User | None, root_code: str | None = None) -> bytes:
-    """Write the task list (or the subtree under ``root_code``) in the import template; return the .xlsx bytes."""
+def tasklist_export(*, actor: User | None, root_code: str | None = None, programme: Programme | None = None) -> bytes:
+    """Write a programme's task list (default: the default programme), or its subtree under ``root_code``,
+    in the import template; return the .xlsx bytes."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -40,15 +43,23 @@ def tasklist_export(*, actor: User | None, root_code: str | None = None) -> byte
 
     _require(actor, access.EXPORT_TASKLIST)
 
+    programme = programme or (home_programme(actor) if actor is not None else default_programme())
+
+    # A district's office exports what it may see of the programme, nothing else.
+    visible = visible_tasks(actor).values("pk") if actor is not None and not sees_everything(actor) else None
+
     def scope(prefix: str = "") -> Q:
         """The exported tasks, as a filter on ``prefix`` (a subquery-free join, whatever the list's size)."""
+        in_programme = Q(**{f"{prefix}programme": programme})
+        if visible is not None:
+            in_programme &= Q(**{f"{prefix}pk__in" if not prefix else f"{prefix}in": visible})
         if not root_code:
-            return Q()
-        return Q(**{f"{prefix}code": root_code}) | Q(**{f"{prefix}code__startswith": f"{root_code}."})
+            return in_programme
+        return in_programme & (Q(**{f"{prefix}code": root_code}) | Q(**{f"{prefix}code__startswith": f"{root_code}."}))
 
     if root_code:
         root_code = tree.normalise_code(root_code)
-        if not Task.objects.filter(code=root_code).exists():
+        if not Task.objects.filter(programme=programme, code=root_code).exists():
             raise NotFound(_("任务“%(c)s”不存在") % {"c": root_code})
     task_list = list(Task.objects.filter(scope()).select_related("domain", "lead_unit").order_by("sort_key"))
     code_of = {t.pk: t.code for t in task_list}

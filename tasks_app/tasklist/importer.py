@@ -17,10 +17,13 @@ from django.utils.translation import gettext as _
 from indicators.models import Indicator
 from orgs.models import OrgUnit
 from orgs.services import orgunit_create
+from reform.errors import PermissionDenied
 from trail.chain import append_many
 
 from .. import access, events, services, tree
-from ..models import EvaluationCriterion, Measure, Policy, Task
+from ..bulk import bulk_insert_tree
+from ..models import EvaluationCriterion, Measure, Policy, Programme, Task
+from ..selectors.programmes import default_programme, home_programme
 from .permissions import _require
 from .plan import _chunks, _Planner, _PolicyPlan
 from .reader import FileRefused, _file_bytes, _read_workbook, _sha256
@@ -64,26 +67,26 @@ class _Importer(_Planner):
             )
             self.units[unit] = made.pk
         plans = sorted(self.tasks.values(), key=lambda p: (tree.depth_of(p.code), tree.sort_key(p.code)))
-        tasks = [
-            Task(
-                code=p.code,
-                sort_key=tree.sort_key(p.code),
-                parent_id=tree.parent_code(p.code),
-                depth=tree.depth_of(p.code),
-                is_leaf=p.code not in parent_of_new,
-                title=p.title,
-                domain_id=cast(int, p.domain_id),  # set for every row once ``resolve`` found no error
-                is_governance=p.is_governance,
-                is_service=p.is_service,
-                lead_unit_id=self.units[p.lead_unit],
-                owner_name=p.owner_name,
-                start_date=p.start_date,
-                deadline=p.deadline,
-                weight=p.weight,
-            )
-            for p in plans
-        ]
-        Task.objects.bulk_create(tasks, batch_size=BULK_BATCH)
+        tasks = bulk_insert_tree(
+            [
+                Task(
+                    programme=self.programme,
+                    code=p.code,
+                    is_leaf=p.code not in parent_of_new,
+                    title=p.title,
+                    domain_id=cast(int, p.domain_id),  # set for every row once ``resolve`` found no error
+                    is_governance=p.is_governance,
+                    is_service=p.is_service,
+                    lead_unit_id=self.units[p.lead_unit],
+                    owner_name=p.owner_name,
+                    start_date=p.start_date,
+                    deadline=p.deadline,
+                    weight=p.weight,
+                )
+                for p in plans
+            ],
+            batch_size=BULK_BATCH,
+        )
         pk_of = {code: pk for code, (pk, _domain, _status) in self.existing.items()}
         pk_of.update({t.code: t.pk for t in tasks})
         through = Task.cooperating_units.through
@@ -118,9 +121,9 @@ class _Importer(_Planner):
         )
         self._save_policies(unique_policies, existing_policies, pk_of)
         # Existing tasks that just got their first children stop being items (事项).
-        existing_parents = sorted(code for code in parent_of_new if code not in self.tasks)
+        existing_parents = sorted(pk_of[code] for code in parent_of_new if code not in self.tasks)
         for chunk in _chunks(existing_parents):
-            Task.objects.filter(code__in=chunk, is_leaf=True).update(is_leaf=False)
+            Task.objects.filter(pk__in=chunk, is_leaf=True).update(is_leaf=False)
         unit_names = {pk: name for name, pk in self.units.items()}
         append_many(
             actor=self.actor,
@@ -186,14 +189,23 @@ def _short_code(name: str) -> str:
 
 
 def tasklist_import(
-    *, actor: User | None, file: Any, dry_run: bool = False, create_units: bool = False
+    *,
+    actor: User | None,
+    file: Any,
+    dry_run: bool = False,
+    create_units: bool = False,
+    programme: Programme | None = None,
 ) -> ImportReport:
-    """Import a task-list workbook all or nothing; ``actor=None`` is the system (e.g. ``load_demo``).
+    """Import a task-list workbook into ``programme`` (default: the default programme) all or nothing;
+    ``actor=None`` is the system (e.g. ``load_demo``).
 
     ``file`` is a path or a binary file object (an upload). Every problem is reported by sheet, row
     and column; any error means nothing is saved. A dry run checks everything and saves nothing.
     """
     _require(actor, access.IMPORT_TASKLIST)
+    programme = programme or (home_programme(actor) if actor is not None else default_programme())
+    if actor is not None and not access.may_fill_programme(actor, programme):
+        raise PermissionDenied(_("“%(p)s”由上级组织推进，您只能向本级的专项导入任务") % {"p": programme.name})
     issues = _Issues()
     try:
         stream, file_name = _file_bytes(file)
@@ -217,7 +229,7 @@ def tasklist_import(
     created = _empty_counts()
     try:
         with transaction.atomic():
-            importer = _Importer(actor=actor, create_units=create_units, issues=issues)
+            importer = _Importer(actor=actor, create_units=create_units, issues=issues, programme=programme)
             importer.parse_tasks(sheets[TASK_SHEET])
             if sheets[INDICATOR_SHEET].readable:
                 importer.parse_indicators(sheets[INDICATOR_SHEET])

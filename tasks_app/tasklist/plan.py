@@ -15,7 +15,7 @@ from orgs.models import OrgUnit
 from reform.numbers import number_problem
 
 from .. import tree
-from ..models import Domain, Policy, Task
+from ..models import Policy, Programme, Task
 from ..workflow import FINAL_STATUSES, Status
 from .cells import (
     LINE_SPLIT,
@@ -78,14 +78,16 @@ class _PolicyPlan:
 
 
 class _Planner:
-    def __init__(self, *, actor: User | None, create_units: bool, issues: _Issues) -> None:
+    def __init__(self, *, actor: User | None, create_units: bool, issues: _Issues, programme: Programme) -> None:
         self.actor = actor
         self.create_units = create_units
         self.issues = issues
+        self.programme = programme
         self.tasks: dict[str, _TaskPlan] = {}
         self.indicators: list[_IndicatorPlan] = []
         self.policies: list[_PolicyPlan] = []
-        self.domains = {d.name: d.pk for d in Domain.objects.all()}
+        # The programme's own domain list (each programme names its own domains).
+        self.domains = {d.name: d.pk for d in programme.domains.order_by("order", "pk")}
         self.domain_names = list(self.domains)
 
     # -- small helpers ---------------------------------------------------------------------------
@@ -305,7 +307,7 @@ class _Planner:
         plans = sorted(self.tasks.values(), key=lambda p: (tree.depth_of(p.code), tree.sort_key(p.code)))
         parent_codes = {tree.parent_code(p.code) for p in plans} - {None}
         referenced = {i.task_code for i in self.indicators} | {c for p in self.policies for c in p.task_codes}
-        self.existing = _existing_tasks(set(self.tasks) | parent_codes | referenced)  # type: ignore[arg-type]
+        self.existing = _existing_tasks(self.programme, set(self.tasks) | parent_codes | referenced)  # type: ignore[arg-type]
         for plan in plans:
             if plan.code in self.existing:
                 self.issues.error(TASK_SHEET, plan.row, "编号", _("编号“%(c)s”已存在于系统中") % {"c": plan.code})
@@ -375,11 +377,26 @@ class _Planner:
     def _resolve_units(self, plans: list[_TaskPlan]) -> None:
         names = {p.lead_unit for p in plans if p.lead_unit} | {u for p in plans for u in p.cooperating_units}
         self.units: dict[str, int] = {}
+        paths: dict[str, str] = {}
         for chunk in _chunks(sorted(names)):
-            self.units.update(OrgUnit.objects.filter(name__in=chunk).values_list("name", "pk"))
+            for name, pk, path in OrgUnit.objects.filter(name__in=chunk).values_list("name", "pk", "path"):
+                self.units[name] = pk
+                paths[name] = path
+        # A district's office imports the district's own work: every unit must lie in its jurisdiction.
+        jurisdiction = None
+        if self.actor is not None and not self.actor.governs_all:
+            jurisdiction = self.actor.jurisdiction
         self.new_units: dict[str, tuple[int, str]] = {}
         for plan in plans:
             for column, unit in [("牵头单位", plan.lead_unit)] + [("配合单位", u) for u in plan.cooperating_units]:
+                if unit in paths and jurisdiction is not None and not paths[unit].startswith(jurisdiction.path):
+                    self.issues.error(
+                        TASK_SHEET,
+                        plan.row,
+                        column,
+                        _("单位“%(u)s”不在您的管辖范围（%(j)s）内") % {"u": unit, "j": jurisdiction.name},
+                    )
+                    continue
                 if not unit or unit in self.units:
                     continue
                 if self.create_units:
@@ -423,11 +440,12 @@ def _chunks(values: list[str] | list[int], size: int = LOOKUP_CHUNK) -> Iterator
         yield values[start : start + size]
 
 
-def _existing_tasks(codes: Iterable[str]) -> dict[str, tuple[int, int, str]]:
-    """Map code → (pk, domain id, status) for the tasks among ``codes`` that are already in the database."""
+def _existing_tasks(programme: Programme, codes: Iterable[str]) -> dict[str, tuple[int, int, str]]:
+    """Map code → (pk, domain id, status) for the tasks among ``codes`` already in the programme."""
     found: dict[str, tuple[int, int, str]] = {}
+    in_programme = Task.objects.filter(programme=programme)
     for chunk in _chunks(sorted(codes)):
-        rows = Task.objects.filter(code__in=chunk).values_list("code", "pk", "domain_id", "status")
+        rows = in_programme.filter(code__in=chunk).values_list("code", "pk", "domain_id", "status")
         for code, pk, domain_id, status in rows:
             found[code] = (pk, domain_id, status)
     return found

@@ -26,6 +26,7 @@ from tasks_app.models import (
     ProblemReport,
     Task,
 )
+from tasks_app.selectors.programmes import default_programme
 from tests.factories import make_task
 
 pytestmark = pytest.mark.django_db
@@ -70,10 +71,12 @@ def units(n: int, parent: OrgUnit) -> list[OrgUnit]:
 def tasks(n: int, lead: OrgUnit, coop: list[OrgUnit], owner, *, deadline: date = date(2026, 12, 31)) -> list[Task]:
     domain = Domain.objects.get(code="digital_gov")
     first = next(_seq) * 10_000
+    programme = default_programme()
     rows = [
         Task(
+            programme=programme,
             code=f"{i}",
-            sort_key=f"{i:06d}",
+            sort_key=f"{programme.pk:05d}/{i:06d}",
             depth=1,
             title=f"任务{i}",
             domain=domain,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from indicators.models import Indicator, Measurement
 from tasks_app import access, services
 from tasks_app.models import EvaluationCriterion, Milestone, Policy, Rag, Task
+from tasks_app.selectors.programmes import default_programme
 from tasks_app.workflow import Status
 from tests.factories import make_task, make_unit
 
@@ -204,7 +205,15 @@ def test_last_page_has_no_next_link(api, item):
 def test_default_page_is_50_and_500_is_the_most(api, dsj):
     Task.objects.bulk_create(
         [
-            Task(code=str(n), sort_key=f"{n:06d}", depth=1, title=f"任务{n}", domain_id=1, lead_unit=dsj)
+            Task(
+                programme=default_programme(),
+                code=str(n),
+                sort_key=f"{default_programme().pk:05d}/{n:06d}",
+                depth=1,
+                title=f"任务{n}",
+                domain_id=1,
+                lead_unit=dsj,
+            )
             for n in range(1, 502)
         ]
     )

@@ -171,11 +171,12 @@ def test_task_search_for_the_action_forms(client, small):
 
 def test_seed_scale_builds_a_consistent_tree_and_refuses_to_run_twice(small):
     tasks = {t.code: t for t in Task.objects.all()}
+    code_of = {t.pk: code for code, t in tasks.items()}
     assert sum(1 for t in tasks.values() if t.is_leaf) == 30
     for code, t in tasks.items():
-        assert t.parent_id == tree.parent_code(code)
-        assert t.depth == tree.depth_of(code) and t.sort_key == tree.sort_key(code)
-        assert t.is_leaf == (not any(c.parent_id == code for c in tasks.values()))
+        assert code_of.get(t.parent_id) == tree.parent_code(code)
+        assert t.depth == tree.depth_of(code) and t.sort_key == tree.task_sort_key(t.programme_id, code)
+        assert t.is_leaf == (not any(c.parent_id == t.pk for c in tasks.values()))
     assert {t.status for t in tasks.values() if t.is_leaf} >= {"in_progress", "closed"}
     with pytest.raises(CommandError, match="任务清单不为空"):
         call_command("seed_scale", "--items", "20")

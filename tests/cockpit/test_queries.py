@@ -70,15 +70,16 @@ def inflate(extra: int) -> None:
     from cockpit.services import rollup_rebuild
     from tasks_app import tree
 
-    source = list(Task.objects.filter(is_leaf=True).order_by("pk"))
+    source = list(Task.objects.filter(is_leaf=True).select_related("parent").order_by("pk"))
     copies = []
     for index in range(extra):
         task = source[index % len(source)]
-        code = f"{task.parent_id}.{900 + index}"
+        code = f"{task.parent.code}.{900 + index}"
         copies.append(
             Task(
+                programme_id=task.programme_id,
                 code=code,
-                sort_key=tree.sort_key(code),
+                sort_key=tree.task_sort_key(task.programme_id, code),
                 parent_id=task.parent_id,
                 depth=task.depth,
                 is_leaf=True,

@@ -190,7 +190,7 @@ def test_creating_a_task_in_admin_goes_through_the_service(office_client, progra
     )
     assert response.status_code == 302, response.content.decode()
     task = Task.objects.get(code="1.1.2")
-    assert (task.parent_id, task.depth, task.sort_key, task.is_leaf) == ("1.1", 3, "000001.000001.000002", True)
+    assert (task.parent.code, task.depth, task.sort_key, task.is_leaf) == ("1.1", 3, "00001/000001.000001.000002", True)
     assert task.domain.name == "数字政府"  # inherited from the parent
     assert list(task.cooperating_units.all()) == [jxj]
     assert list(task.measures.values_list("text", flat=True)) == ["梳理“一件事”清单"]

@@ -19,9 +19,11 @@ from tasks_app.models import (
     Instruction,
     Notice,
     ProblemReport,
+    Programme,
     Task,
     TaskShare,
 )
+from tasks_app.selectors.programmes import default_programme, home_programme
 from tasks_app.workflow import Status
 from trail.models import TraceEntry, TraceVerification
 from trail.verify import verify_chain
@@ -77,7 +79,14 @@ def test_load_demo_builds_the_whole_loop_and_is_idempotent():
     shares = dict(TaskShare.objects.filter(task=light).values_list("unit__name", "state"))
     assert shares == {"东城区": "done", "西湖区": "open", "南江区": "open"}
     assert any(r["rule"] == "share_overdue" and r["unit"] == "西湖区" for r in light.rag_rules), light.rag_rules
+    # 东城区's own programme: its own domains and codes, run by its office.
+    district = Programme.objects.get(owner__name="东城区")
+    assert list(district.domains.values_list("name", flat=True)) == ["基层智治", "民生服务", "数字产业"]
+    assert Task.objects.filter(programme=district, code="1").exists()  # "1" exists in the city's list too
+    assert Task.objects.filter(code="1").count() == 2
     district_office = User.objects.get(username="dcq_duchashi")
+    assert home_programme(district_office) == district
+    assert home_programme(User.objects.get(username="duchashi")) == default_programme()
     assert district_office.role_label == "东城区督查室"
     seen = visible_tasks(district_office)
     assert seen.exists() and not seen.exclude(responsible_q(district_office.scope)).exists()

@@ -14,6 +14,7 @@ from rhythm.services import leader_recipients
 from tasks_app import access, services
 from tasks_app.models import Notice, Notification, Task, TaskShare
 from tasks_app.notify import relay_trace
+from tasks_app.selectors.work_queue import work_queue
 from tasks_app.workflow import Status
 from tests.factories import Role, make_task, make_unit, make_user
 from trail.models import TraceEntry
@@ -349,7 +350,7 @@ def test_hand_down_across_two_levels_rolls_up_progress_and_lights(
     assert set(access.visible_tasks(dcq_office)) == {city_item, east, lake, grand}
     # Progress rolls up two levels: the community item at 100 makes the street's part 100, the item 50.
     Task.objects.filter(pk=grand.pk).update(progress=100)
-    services.rollup_progress([grand.code])
+    services.rollup_progress([Task.objects.get(pk=grand.pk)])
     assert Task.objects.get(pk=east.pk).progress == 100
     assert Task.objects.get(pk=city_item.pk).progress == 50
     # A red light two levels down shows on the city item, naming the worst item.
@@ -396,3 +397,17 @@ def test_hand_down_refuses_bad_parts_and_saves_nothing(office_user, dcq, dcq_dh,
         services.task_hand_down(actor=handler, task=item, parts=[services.Part(title="试点", lead_unit=dcq_dh)])
     with pytest.raises(NotFound):  # a street below does not see the district's item
         services.task_hand_down(actor=dh_handler, task=item, parts=[services.Part(title="试点", lead_unit=dcq_dh)])
+
+
+def test_a_district_office_desk_holds_only_its_districts_work(client, dcq_office, office_user, dcq_dh, dsj, dh_handler):
+    street_item = make_task("1", lead_unit=dcq_dh)
+    make_task("2", lead_unit=dsj)  # a city department's draft: the city office's, not the district's
+    services.task_assign(actor=dcq_office, task=street_item)
+    services.task_decline(actor=dh_handler, task=street_item, reason="不属于本街道")
+    queue = work_queue(user=dcq_office)
+    assert queue.counts["drafts"] == 0 and queue.counts["returned"] == 1
+    assert [t.code for t in queue.returned] == ["1"]
+    assert work_queue(user=office_user).counts["drafts"] == 1
+    client.force_login(dcq_office)
+    page = client.get("/office/").content.decode()
+    assert "退回待改派" in page and "测试任务1" in page and "测试任务2" not in page

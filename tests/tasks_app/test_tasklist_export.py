@@ -71,7 +71,7 @@ def snapshot() -> dict:
     tasks = [
         (
             t.code,
-            t.parent_id,
+            t.parent.code if t.parent_id else None,
             t.depth,
             t.is_leaf,
             t.title,
@@ -187,7 +187,7 @@ def test_subtree_export_imports_under_an_existing_parent(rich_list, office_user)
     report = tasklist_import(actor=office_user, file=upload(data))
     assert report.ok, report.errors
     assert report.created["policies"] == 0  # the policy is still there and is linked again
-    assert Task.objects.get(code="1.1.1").parent_id == "1.1"
+    assert Task.objects.get(code="1.1.1").parent.code == "1.1"
 
 
 def test_export_of_a_missing_root_is_not_found(rich_list, office_user):

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from reform.errors import PermissionDenied, ValidationError
 from tasks_app import selectors, services
-from tasks_app.models import Task
+from tasks_app.models import Programme, Task
 from tests.factories import make_task
 from trail.models import TraceEntry
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_child_code_goes_under_parent_and_is_traced(dsj, office_user):
     parent = make_task("2", lead_unit=dsj)
     child = services.task_create(actor=office_user, code="2.1", title="子任务", lead_unit=dsj)
-    assert child.parent_id == "2"
+    assert child.parent.code == "2"
     assert child.domain == parent.domain  # inherited
     parent.refresh_from_db()
     assert not parent.is_leaf
@@ -40,7 +40,7 @@ def test_progress_rolls_up_as_weighted_mean(dsj, office_user):
     a = make_task("3.1", lead_unit=dsj, weight=3)
     b = make_task("3.2", lead_unit=dsj, weight=1)
     Task.objects.filter(pk=a.pk).update(progress=100)
-    services.rollup_progress([a.code, b.code])
+    services.rollup_progress([a, b])
     assert Task.objects.get(code="3").progress == Decimal("75.00")
     services.task_update(actor=office_user, task=b, weight=3)
     assert Task.objects.get(code="3").progress == Decimal("50.00")
@@ -54,7 +54,7 @@ def test_move_renumbers_the_subtree(dsj, office_user):
     make_task("1.1.1", lead_unit=dsj)
     services.task_move(actor=office_user, task=moved, new_parent=Task.objects.get(code="2"))
     assert sorted(Task.objects.values_list("code", flat=True)) == ["1", "2", "2.1", "2.2", "2.2.1"]
-    assert Task.objects.get(code="2.2.1").parent_id == "2.2"
+    assert Task.objects.get(code="2.2.1").parent.code == "2.2"
     assert Task.objects.get(code="1").is_leaf
 
 
@@ -98,11 +98,18 @@ def test_database_constraints_hold_even_past_the_services(dsj, update):
 
 
 def test_child_code_must_extend_parent_code_in_the_database(dsj):
-    make_task("4", lead_unit=dsj)
+    four = make_task("4", lead_unit=dsj)
     child = make_task("4.1", lead_unit=dsj)
-    make_task("6", lead_unit=dsj)
+    six = make_task("6", lead_unit=dsj)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Task.objects.filter(pk=child.pk).update(parent_id="6")
+        Task.objects.filter(pk=child.pk).update(parent=six)  # 4.1 is not a child code of 6
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Task.objects.filter(pk=child.pk).update(code="4.1.1")  # two segments below its parent
+    other = Programme.objects.create(name="年度重点工作")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Task.objects.filter(pk=child.pk).update(programme=other)  # its parent stays in the first programme
+    Task.objects.filter(pk=child.pk).update(code="4.2")  # still one segment below 4
+    assert Task.objects.get(pk=child.pk).parent == four
 
 
 def test_subtree_and_ancestors_take_one_query_each(dsj, django_assert_num_queries):

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from reform.errors import DomainError
+from tasks_app.models import Programme
 from tasks_app.tasklist.importer import tasklist_import
 from tasks_app.tasklist.report import ImportReport
 
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         parser.add_argument("--create-units", action="store_true", help="自动新建不存在的单位（挂在最上级单位下）")
         parser.add_argument("--json", action="store_true", help="只输出一个 JSON 对象")
         parser.add_argument("--user", help="以该督查室用户的身份导入（留痕记录操作人）；默认为系统")
+        parser.add_argument("--programme", help="导入到该专项（名称或 id）；默认为用户所在的专项或默认专项")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = None
@@ -62,9 +64,21 @@ class Command(BaseCommand):
             actor = User.objects.filter(username=options["user"]).first()
             if actor is None:
                 raise CommandError(f"用户“{options['user']}”不存在")
+        programme = None
+        if options["programme"]:
+            wanted = options["programme"].strip()
+            programme = Programme.objects.filter(name=wanted).first() or (
+                Programme.objects.filter(pk=int(wanted)).first() if wanted.isascii() and wanted.isdigit() else None
+            )
+            if programme is None:
+                raise CommandError(f"专项“{wanted}”不存在")
         try:
             report = tasklist_import(
-                actor=actor, file=options["file"], dry_run=options["dry_run"], create_units=options["create_units"]
+                actor=actor,
+                file=options["file"],
+                dry_run=options["dry_run"],
+                create_units=options["create_units"],
+                programme=programme,
             )
         except DomainError as exc:
             raise CommandError(exc.message, returncode=1) from exc
