@@ -40,7 +40,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
             raise invalid_token() from exc
         now = timezone.now()
         candidates = get_token_model().objects.filter(token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH])
-        for auth_token in candidates.select_related("user"):
+        for auth_token in candidates.select_related("user__unit", "user__scope"):
             if not compare_digest(digest, auth_token.digest):
                 continue
             if auth_token.expiry is not None and auth_token.expiry < now:

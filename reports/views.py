@@ -14,8 +14,8 @@ from orgs.models import OrgUnit
 from reform.errors import DomainError, NotFound, PermissionDenied
 from reform.periods import last_periods
 from reform.roles import Role
-from tasks_app.models import Domain, Programme
-from tasks_app.selectors.programmes import home_programme, programme_from
+from tasks_app.models import Domain
+from tasks_app.selectors.programmes import all_programmes, home_programme, programme_from
 
 from . import services
 from .models import Report
@@ -41,12 +41,14 @@ def _list_context(request: HttpRequest) -> dict[str, object]:
 def _form_context(request: HttpRequest) -> dict[str, object]:
     user = request.user
     today = timezone.localdate()
+    programmes = all_programmes()
+    home = home_programme(user, programmes)
     if user.role == Role.UNIT_ADMIN:
         units = OrgUnit.objects.filter(path__startswith=user.unit.path) if user.unit else OrgUnit.objects.none()
         domains = Domain.objects.none()
     else:
         units = OrgUnit.objects.all()
-        domains = Domain.objects.filter(programme=home_programme(user))
+        domains = Domain.objects.filter(programme=home)
     periods = [(period_value(p), p.label) for p in reversed(last_periods(today, 6))]
     periods += [(period_value(p), p.label) for p in reversed(last_periods(today, 3, "month"))]
     return {
@@ -55,8 +57,8 @@ def _form_context(request: HttpRequest) -> dict[str, object]:
         "units": units.order_by("path"),
         "periods": periods,
         "is_unit_admin": user.role == Role.UNIT_ADMIN,
-        "programmes": Programme.objects.order_by("order", "pk") if Programme.objects.count() > 1 else [],
-        "home_programme": home_programme(user),
+        "programmes": programmes if len(programmes) > 1 else [],
+        "home_programme": home,
     }
 
 

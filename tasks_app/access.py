@@ -262,6 +262,12 @@ def in_jurisdiction(user: Any, unit: OrgUnit | None) -> bool:
     return jurisdiction is not None and jurisdiction.contains(unit)
 
 
+def ranking_within(user: Any) -> OrgUnit | None:
+    """Whose units a ranking lists: a district's leaders and office rank their district's units; the
+    city's roles, and every unit (which must see where it stands among its peers), the programme's."""
+    return None if sees_everything(user) or has_role(user, UNIT_ROLES) else user.jurisdiction
+
+
 def leads(user: Any, task: Task) -> bool:
     """The user acts for the task's lead unit (or a unit above it)."""
     unit = unit_of(user)

@@ -174,8 +174,7 @@ class RankingView(ApiView):
             raise ValidationError(message, fields={"end": [message]})
         programme = programme_from(params, request.user)
         domain = domain_by_code_or_id(params["domain"], programme) if params.get("domain") else None
-        # A district's leaders and office rank the units of their district; the city's, every unit.
-        within = None if request.user.governs_all else request.user.jurisdiction
+        within = access.ranking_within(request.user)
         rows = unit_ranking(start=start, end=end, domain=domain, programme=programme, within=within)
         return Response(
             {
@@ -296,7 +295,7 @@ class TasklistExportView(ApiView):
         ],
         responses={
             (200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="任务清单工作簿"),
-            **{code: r for code, r in responses(None, 403, 404).items() if code != 200},
+            **{code: r for code, r in responses(None, 400, 403, 404).items() if code != 200},
         },
         tags=["任务清单导入导出"],
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from reform.errors import NotFound
+from reform.errors import NotFound, ValidationError
 from reform.params import parse_id
 
 from ..access import visible_tasks
@@ -17,37 +17,45 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def default_programme() -> Programme:
-    """The deployment's default programme (migrations and ``ensure_reference_data`` make one)."""
-    programme = Programme.objects.filter(is_default=True).first() or Programme.objects.order_by("order", "pk").first()
+def _pick_default(programmes: list[Programme]) -> Programme:
+    programme = next((p for p in programmes if p.is_default), programmes[0] if programmes else None)
     if programme is None:
         raise NotFound(_("尚未设置任何专项，请联系系统管理员"))
     return programme
 
 
-def home_programme(user: Any) -> Programme:
+def default_programme() -> Programme:
+    """The deployment's default programme (migrations and ``ensure_reference_data`` make one)."""
+    return _pick_default(list(Programme.objects.order_by("-is_default", "order", "pk")[:1]))
+
+
+def all_programmes() -> list[Programme]:
+    """Every programme, in the programmes' order, with its owner (a deployment has a handful)."""
+    return list(Programme.objects.select_related("owner").order_by("order", "pk"))
+
+
+def home_programme(user: Any, programmes: list[Programme] | None = None) -> Programme:
     """The programme a user works in: the one run by the nearest office level above their unit or
-    jurisdiction (东城区's own programme for 东城区's office and streets), else the default."""
+    jurisdiction (东城区's own programme for 东城区's office and streets), else the default. One query:
+    a deployment has a handful of programmes."""
+    programmes = all_programmes() if programmes is None else programmes
     unit = getattr(user, "jurisdiction", None) if getattr(user, "is_authenticated", False) else None
     if unit is not None:
-        owned = {
-            p.owner.path: p
-            for p in Programme.objects.filter(is_active=True, owner__isnull=False).select_related("owner")
-            if unit.path.startswith(p.owner.path)
-        }
+        owned = [p for p in programmes if p.is_active and p.owner is not None and unit.path.startswith(p.owner.path)]
         if owned:
-            return owned[max(owned, key=len)]
-    return default_programme()
+            return max(owned, key=lambda p: len(p.owner.path))  # type: ignore[union-attr]
+    return _pick_default(programmes)
 
 
 def programme_from(params: Any, user: Any, name: str = "programme") -> Programme:
-    """The programme a request names (``?programme=<id>``), or the user's own; 404 for an unknown id."""
+    """The programme a request names (``?programme=<id>``), or the user's own. An unknown id is a bad
+    parameter (400, named), as an unknown choice is."""
     pk = parse_id(params.get(name), name)
     if pk is None:
         return home_programme(user)
     programme = Programme.objects.filter(pk=pk).first()
     if programme is None:
-        raise NotFound(_("专项不存在"))
+        raise ValidationError(_("专项不存在"), fields={name: [_("专项不存在")]})
     return programme
 
 

@@ -34,6 +34,7 @@ def test_a_task_row_carries_everything_a_list_shows(api, item, dsj, jxj):
     (row,) = response.json()["results"]
     assert row == {
         "id": item.pk,
+        "programme": {"id": default_programme().pk, "name": "数字化改革行动计划"},
         "code": "1.1",
         "title": "公共数据归集",
         "parent": "1",

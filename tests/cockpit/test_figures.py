@@ -29,6 +29,7 @@ from cockpit.services import cockpit_figures
 from orgs.models import OrgUnit
 from reform.periods import period_of
 from tasks_app.models import Domain
+from tasks_app.selectors.programmes import default_programme
 
 from .conftest import build_programme, random_writes
 from .reference import LIGHTS, reference_for
@@ -224,11 +225,15 @@ def test_the_nightly_light_recompute_is_picked_up_through_the_epoch(programme):
 def test_the_cache_answers_until_the_watermark_moves(programme, django_assert_num_queries):
     p = programme
     first = payload_for(p.leader)
-    with django_assert_num_queries(2):  # the user's role (groups) and the cached row for the watermark
+    # the user's role (groups), the programme they work in, and the cached row for the watermark
+    with django_assert_num_queries(3):
         p.leader.__dict__.pop("_role_cache", None)
         again = payload_for(p.leader)
     assert again == first
-    assert FigureCache.objects.filter(key__startswith="v1:0:").count() == 1
+    assert (
+        FigureCache.objects.filter(key__startswith=f"v{filters.PAYLOAD_VERSION}:{default_programme().pk}:0:").count()
+        == 1
+    )
 
 
 def test_the_red_and_black_lists_are_the_two_ends_of_unit_ranking(programme):
@@ -284,7 +289,7 @@ def test_the_service_hook_catches_up_after_commit_and_the_worker_warms_the_leade
         cockpit_services.rollup_refresh_on_commit([task.pk])  # the one call the task services will make
     assert CockpitState.objects.get(pk=1).seq == TraceHead.objects.get(pk=1).seq
     assert cockpit_sync.apply().get() >= 1  # what the worker runs: catch up, recompute the default view
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # role, programme, the cached row
         p.leader.__dict__.pop("_role_cache", None)
         warm = payload_for(p.leader)
     assert warm["listed"]["count"]["value"] == reference_for().listed()

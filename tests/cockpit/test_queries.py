@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 COLD_MAX = 46
 COLD_WITH_RANKING_MAX = 56  # a write that can move the ranking also reruns unit_ranking (7 queries)
 COLD_FIRST_MAX = 60  # first read of a filter set: its ranking, indicator and report blocks are built too
-WARM_MAX = 2  # the user's role, then the watermark joined with the cached figures
+WARM_MAX = 3  # the user's role, the programme they work in, then the watermark joined with the cached figures
 
 
 def read(user, **params):

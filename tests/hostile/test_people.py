@@ -76,8 +76,16 @@ def test_a_unit_dossier_redacts_another_units_child(family, dsj_admin):
     from reform.periods import period_of  # noqa: PLC0415
     from reports.builders import Spec, gather_dossier  # noqa: PLC0415 - the report builder, only here
     from reports.params import parse_scope  # noqa: PLC0415
+    from tasks_app.selectors.programmes import default_programme  # noqa: PLC0415
 
-    spec = Spec("dossier", parse_scope("task:7"), period_of(date(2026, 11, 30), "month"), 2026, 1, date(2026, 12, 1))
+    spec = Spec(
+        "dossier",
+        parse_scope("task:7", default_programme()),
+        period_of(date(2026, 11, 30), "month"),
+        2026,
+        1,
+        date(2026, 12, 1),
+    )
 
     children = {c["code"]: c for c in gather_dossier(spec)["children"]}
 

@@ -12,6 +12,7 @@ from reform.periods import period_of
 from reports import builders, services
 from reports.params import parse_scope
 from tasks_app import services as task_services
+from tasks_app.selectors.programmes import default_programme
 from tasks_app.workflow import Status
 from tests.factories import make_task
 from tests.tasks_app.workflow_helpers import drive
@@ -60,7 +61,14 @@ def test_gathering_is_constant_in_the_number_of_items(
 def test_a_dossier_is_constant_in_the_size_of_the_task_history(frozen, dsj, office_user, leader_user, dsj_handler):
     task = make_task("1", lead_unit=dsj, deadline=date(2027, 6, 30))
     drive(task, Status.IN_PROGRESS, office=office_user, unit_user=dsj_handler)
-    spec = builders.Spec("dossier", parse_scope("task:1"), period_of(date(2026, 11, 23)), 2026, 1, date(2026, 11, 23))
+    spec = builders.Spec(
+        "dossier",
+        parse_scope("task:1", default_programme()),
+        period_of(date(2026, 11, 23)),
+        2026,
+        1,
+        date(2026, 11, 23),
+    )
     small = count_queries(spec)
     for i in range(10):
         task_services.instruction_issue(actor=leader_user, task=task, text=f"批示{i}", due_date=date(2026, 11, 30))

@@ -102,7 +102,9 @@ def test_lists_and_the_api_filter_by_programme(client, office_user, annual, dcq_
     assert programmes["东城区年度重点工作"]["tasks"] == 1
     assert [d["name"] for d in programmes["东城区年度重点工作"]["domains"]] == ["基层智治", "民生服务"]
     assert programmes[default_programme().name]["home"] is True
-    assert client.get("/api/tasks/", {"programme": 99999}).status_code == 404
+    unknown = client.get("/api/tasks/", {"programme": 99999})
+    assert unknown.status_code == 400
+    assert unknown.json()["fields"] == {"programme": ["专项不存在"]}
 
 
 def test_import_goes_into_a_programme_and_a_district_stays_in_its_own(annual, dcq_office, street, dsj):
