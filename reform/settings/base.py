@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
         "NoticeLevelEnum": "tasks_app.models.Notice.Level",
         "NoticeSourceEnum": "tasks_app.models.Notice.Source",
         "MeasurementSourceEnum": "indicators.models.Measurement.Source",
+        "ProgrammeKindEnum": "tasks_app.models.Programme.Kind",
+        "FeedbackKindEnum": "tasks_app.models.Feedback.Kind",
     },
 }
 

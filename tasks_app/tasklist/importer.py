@@ -203,9 +203,6 @@ def tasklist_import(
     and column; any error means nothing is saved. A dry run checks everything and saves nothing.
     """
     _require(actor, access.IMPORT_TASKLIST)
-    programme = programme or (home_programme(actor) if actor is not None else default_programme())
-    if actor is not None and not access.may_fill_programme(actor, programme):
-        raise PermissionDenied(_("“%(p)s”由上级组织推进，您只能向本级的专项导入任务") % {"p": programme.name})
     issues = _Issues()
     try:
         stream, file_name = _file_bytes(file)
@@ -226,6 +223,10 @@ def tasklist_import(
     if not (sheets[TASK_SHEET].present and sheets[TASK_SHEET].readable):
         # Without the task sheet's key columns no reference to a task can be checked.
         return issues.report(dry_run=dry_run, sha256=sha256)
+    # The file is read before the database is asked anything: a broken file is refused on its own.
+    programme = programme or (home_programme(actor) if actor is not None else default_programme())
+    if actor is not None and not access.may_fill_programme(actor, programme):
+        raise PermissionDenied(_("“%(p)s”由上级组织推进，您只能向本级的专项导入任务") % {"p": programme.name})
     created = _empty_counts()
     try:
         with transaction.atomic():

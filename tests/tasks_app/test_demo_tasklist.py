@@ -15,6 +15,7 @@ from demo.loop import LAUNCH
 from demo.tasklist import DEMO_TASKLIST, load_demo_tasklist
 from indicators.models import Indicator
 from tasks_app.models import EvaluationCriterion, Measure, Policy, Task
+from tasks_app.selectors.programmes import default_programme
 from trail.models import TraceEntry
 from trail.verify import verify_chain
 
@@ -41,14 +42,20 @@ def test_load_demo_imports_the_task_list_and_a_second_run_changes_nothing():
 
     # then the city's list has ~8 major tasks and ~120 items on 3 levels across the five domains, and
     # 东城区 split two of its items for its streets (a fourth level)
-    majors = Task.objects.filter(depth=1)
-    items = Task.objects.filter(is_leaf=True)
+    city = Task.objects.filter(programme=default_programme())
+    majors = city.filter(depth=1)
+    items = city.filter(is_leaf=True)
     assert majors.count() == 8
     assert 110 <= items.count() <= 135
-    assert set(Task.objects.values_list("depth", flat=True)) == {1, 2, 3, 4}
-    assert set(Task.objects.filter(depth=4).values_list("lead_unit__parent__name", flat=True)) == {"东城区"}
+    assert set(city.values_list("depth", flat=True)) == {1, 2, 3, 4}
+    assert set(city.filter(depth=4).values_list("lead_unit__parent__name", flat=True)) == {"东城区"}
     assert set(items.values_list("depth", flat=True)) == {3, 4}
-    assert set(Task.objects.values_list("domain__name", flat=True)) == DOMAINS
+    assert set(city.values_list("domain__name", flat=True)) == DOMAINS
+    # and 东城区 runs its own programme, with its own domains and the same codes starting again at 1
+    district = Task.objects.exclude(programme=default_programme())
+    assert set(district.values_list("programme__name", flat=True)) == {"东城区数字化改革重点任务"}
+    assert sorted(district.filter(depth=1).values_list("code", flat=True)) == ["1", "2"]
+    assert set(district.values_list("domain__name", flat=True)) == {"基层智治", "民生服务"}
     # led by 市大数据局 and 市经信局 (many) and by other departments and districts
     leads = Counter(items.values_list("lead_unit__name", flat=True))
     assert leads["市大数据局"] >= 15 and leads["市经信局"] >= 15
