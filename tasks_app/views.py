@@ -30,9 +30,9 @@ from reform.roles import Role
 
 from . import access, actions, forms, selectors, services
 from .actions import Action
-from .models import Notice, Programme, Rag
+from .models import Notice, Rag
 from .selectors import inbox
-from .selectors.programmes import home_programme, programme_choices
+from .selectors.programmes import all_programmes, home_programme
 from .selectors.task_page import TaskPage, attachment_for, page_object, task_page
 from .workflow import Status
 
@@ -151,6 +151,7 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
     values = form.valid_data()
     mine = _mine(request)
     filters = form.task_filters(mine=access.unit_of(request.user) if mine else None)
+    programmes = all_programmes()
     tasks = selectors.task_queryset(user=request.user, filters=filters)
     link = {k: request.GET[k] for k in drilldown.EXTRA_KEYS if request.GET.get(k)}
     if drilldown.needs_rollups(link):
@@ -193,9 +194,9 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
             "statuses": Status.choices,
             "rags": Rag.choices,
             "notice_levels": Notice.Level.choices,
-            "domains": (filters.programme or home_programme(request.user)).domains.order_by("order"),
+            "domains": (filters.programme or home_programme(request.user, programmes)).domains.order_by("order"),
             "programme": filters.programme,
-            "programmes": programme_choices(request.user) if Programme.objects.count() > 1 else [],
+            "programmes": programmes if len(programmes) > 1 else [],
             "units": selectors.filter_units(request.user),
             "is_unit_user": access.unit_of(request.user) is not None,
             "has_filters": any(request.GET.get(k) for k in FILTER_KEYS) or bool(state.extras),

@@ -304,6 +304,7 @@ API: dict[str, Row] = {
         obj_url("/api/shares/{id}/reopen/", "share"), 409, roles=OFFICE | UNIT, data=const({"reason": "未完成"})
     ),
     "api-ranking:GET": ApiRow(fixed("/api/ranking/"), 200, scope=NONE),
+    "api-programmes:GET": ApiRow(fixed("/api/programmes/"), 200, scope=NONE),
     "api-notifications:GET": ApiRow(fixed("/api/notifications/"), 200, scope=NONE),
     "api-notifications-read-all:POST": ApiRow(fixed("/api/notifications/read-all/"), 200, scope=NONE),
     "api-notification-read:POST": ApiRow(notification_url("/api/notifications/{id}/read/"), 200, scope=RECIPIENT),
