@@ -5,7 +5,8 @@ Drops and re-creates its own database (``reform_bench_web``), bulk-creates the p
 items a cooperating unit and a random light. Then it times full requests through Django's test client
 (middleware, session, the selector, template rendering; no network) for the office, which sees every
 task, and for a unit handler, whose list is scoped by the unit rule — default page, next page, each
-filter the cockpit links with and each sort.
+filter the cockpit links with and each sort — and for a district's office scoped to one unit's subtree
+(issue 16), on the page and on ``/api/tasks/``.
 
     .venv/bin/python benchmarks/web_tasks.py --items 100000 --requests 200
 """
@@ -43,15 +44,24 @@ def prepare(n_items: int) -> dict[str, object]:
             Task.objects.filter(pk__in=chosen[k : k + 10_000]).update(rag=rag, rag_reason="基准亮灯原因")
     office = make_user(Role.OFFICE, unit=units[0].parent, username="bench_office")
     handler = make_user(Role.UNIT_HANDLER, unit=units[3], username="bench_handler")
+    # A district's office (issue 16): scoped to one unit's subtree, it sees what is led or shared there.
+    district = make_user(Role.OFFICE, unit=units[7], scope=units[7], username="bench_district_office")
     seconds = time.perf_counter() - started
     return {
         "tasks": Task.objects.count(),
         "seed_seconds": round(seconds, 1),
         "office": office,
         "handler": handler,
+        "district": district,
         "unit": units[5].pk,
         "handler_visible": Task.objects.filter(lead_unit=units[3]).count(),
     }
+
+
+def visible_to(user) -> int:
+    from tasks_app.access import visible_tasks
+
+    return visible_tasks(user).count()
 
 
 def time_requests(client, url: str, n: int) -> tuple[float, float, int]:
@@ -86,9 +96,10 @@ def main() -> None:
         cursor.execute("ANALYZE")
     print(f"{data['tasks']:,} tasks seeded in {data['seed_seconds']} s on {connection.vendor}")
 
-    office, handler = Client(), Client()
+    office, handler, district = Client(), Client(), Client()
     office.force_login(data["office"])
     handler.force_login(data["handler"])
+    district.force_login(data["district"])
     first = office.get("/tasks/").content.decode()
     cursor_url = html.unescape(re.search(r'href="(\?[^"]*after=[^"]*)" rel="next"', first).group(1))
     scenarios = [
@@ -106,7 +117,13 @@ def main() -> None:
         ("handler", handler, "/tasks/"),
         ("handler", handler, "/tasks/?mine=0"),
         ("handler", handler, "/tasks/?mine=0&overdue=1&sort=deadline"),
+        ("district", district, "/tasks/"),
+        ("district", district, "/tasks/?rag=red&sort=deadline"),
+        ("district", district, "/tasks/?status=in_progress&leaf=1&overdue=1"),
+        ("district", district, "/api/tasks/?page_size=50"),
+        ("office", office, "/api/tasks/?page_size=50"),
     ]
+    print(f"district office sees {visible_to(data['district']):,} tasks")
     print(f"{'user':8} {'p50 ms':>7} {'p95 ms':>7} {'rows':>5}  url")
     worst = 0.0
     for who, client, url in scenarios:

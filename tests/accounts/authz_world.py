@@ -1,8 +1,12 @@
-"""The world the authorization matrix runs in: seven actors, and an own and a foreign side.
+"""The world the authorization matrix runs in: eleven actors on two levels, and three sides.
 
 "Own" objects hang off a task led by 市大数据局 (the unit of ``dsj_admin`` and ``dsj_handler``);
-"foreign" objects hang off a task led by 市经信局 with 市大数据局 nowhere on it. The outsider is a
-handler of 市教育局, which has nothing to do with either task. Leader, office and auditor see both.
+"foreign" objects hang off a task led by 市经信局 with 市大数据局 nowhere on it; "district" objects hang
+off a task of 东城区's level, led by its street 东华街道 (the unit of ``street_handler``) with 东湖街道
+cooperating, supervised by 东城区's office and leader (``dcq_office``, ``dcq_leader``, scoped to 东城区).
+The outsider is a handler of 市教育局, which has nothing to do with any task. The city's leader, office
+and auditor see every side; ``fenguan`` is a leader scoped to another district (西湖区) who is the
+分管领导 of the foreign task, and sees that one only.
 
 Each side holds one of every supervision object, in the state where its next action is possible:
 an issued instruction (to answer), an answered one (to review), an open notice, an open problem
@@ -31,9 +35,14 @@ from tests.factories import Role, make_task, make_unit, make_user
 from tests.tasks_app.workflow_helpers import drive
 
 ANONYMOUS = "anonymous"
-ACTORS = (ANONYMOUS, "leader", "office", "auditor", "dsj_admin", "dsj_handler", "outsider")
-OWN, FOREIGN = "own", "foreign"
-SIDES = (OWN, FOREIGN)
+ACTORS = (
+    ANONYMOUS, "leader", "office", "auditor", "dsj_admin", "dsj_handler", "outsider",
+    "dcq_office", "dcq_leader", "street_handler", "fenguan",
+)  # fmt: skip
+CITY_ROLES = ("leader", "office", "auditor")
+DISTRICT_SUPERVISORS = ("dcq_office", "dcq_leader")
+OWN, FOREIGN, DISTRICT = "own", "foreign", "district"
+SIDES = (OWN, FOREIGN, DISTRICT)
 ROLE_OF = {
     ANONYMOUS: None,
     "leader": Role.LEADER,
@@ -42,16 +51,24 @@ ROLE_OF = {
     "dsj_admin": Role.UNIT_ADMIN,
     "dsj_handler": Role.UNIT_HANDLER,
     "outsider": Role.UNIT_HANDLER,
+    "dcq_office": Role.OFFICE,
+    "dcq_leader": Role.LEADER,
+    "street_handler": Role.UNIT_HANDLER,
+    "fenguan": Role.LEADER,
 }
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def sees(actor: str, side: str) -> bool:
     """Whether ``actor`` may see the objects of ``side`` (the product rule, written out by hand)."""
-    if actor in ("leader", "office", "auditor"):
+    if actor in CITY_ROLES:
         return True
     if actor in ("dsj_admin", "dsj_handler"):
         return side == OWN
+    if actor in (*DISTRICT_SUPERVISORS, "street_handler"):
+        return side == DISTRICT
+    if actor == "fenguan":
+        return side == FOREIGN
     return False
 
 
@@ -72,6 +89,7 @@ class Side:
     unit: int
     share: int  # the cooperating unit's (市民政局's) open share of the task
     division: int  # a division (处室) of the lead unit, to hand parts of the task down to
+    cooperating: int  # the task's cooperating unit (no actor works there)
 
 
 @dataclass
@@ -87,7 +105,7 @@ class World:
         return self.sides[side]
 
 
-def _side(*, lead, unit_user, office, leader, report_unit, cooperating) -> Side:
+def _side(*, lead, unit_user, office, leader, report_unit, cooperating, in_charge=None) -> Side:
     today = timezone.localdate()
     division = make_unit(f"{lead.name}综合处", parent=lead, level="division")
     task = make_task(
@@ -96,6 +114,8 @@ def _side(*, lead, unit_user, office, leader, report_unit, cooperating) -> Side:
         deadline=today + timedelta(days=60),
         cooperating_units=(cooperating,),
     )
+    # The task's own office created it (a district's office its district's tasks), and its 分管领导.
+    Task.objects.filter(pk=task.pk).update(created_by=office, leader_in_charge=in_charge)
     drive(task, Status.IN_PROGRESS, office=office, unit_user=unit_user)
     task = Task.objects.get(pk=task.pk)
     share = services.share_set(actor=office, task=task, unit=cooperating, work="提供民政数据")
@@ -137,6 +157,7 @@ def _side(*, lead, unit_user, office, leader, report_unit, cooperating) -> Side:
         unit=lead.pk,
         share=share.pk,
         division=division.pk,
+        cooperating=cooperating.pk,
     )
 
 
@@ -146,7 +167,11 @@ def build_world() -> World:
     dsj = make_unit("市大数据局", parent=city)
     jxj = make_unit("市经信局", parent=city)
     jyj = make_unit("市教育局", parent=city)
-    mzj = make_unit("市民政局", parent=city)  # cooperates on both sides' tasks; none of the actors is in it
+    mzj = make_unit("市民政局", parent=city)  # cooperates on both city tasks; none of the actors is in it
+    dcq = make_unit("东城区", parent=city, level="county")
+    dcqdh = make_unit("东华街道", parent=dcq, level="street")
+    dcqhu = make_unit("东湖街道", parent=dcq, level="street")  # cooperates on the district's task
+    xhq = make_unit("西湖区", parent=city, level="county")
     users = {
         "leader": make_user(Role.LEADER, unit=city, username="authz_leader"),
         "office": make_user(Role.OFFICE, unit=city, username="authz_office"),
@@ -154,6 +179,10 @@ def build_world() -> World:
         "dsj_admin": make_user(Role.UNIT_ADMIN, unit=dsj, username="authz_dsj_admin"),
         "dsj_handler": make_user(Role.UNIT_HANDLER, unit=dsj, username="authz_dsj_handler"),
         "outsider": make_user(Role.UNIT_HANDLER, unit=jyj, username="authz_outsider"),
+        "dcq_office": make_user(Role.OFFICE, unit=dcq, scope=dcq, username="authz_dcq_office"),
+        "dcq_leader": make_user(Role.LEADER, unit=dcq, scope=dcq, username="authz_dcq_leader"),
+        "street_handler": make_user(Role.UNIT_HANDLER, unit=dcqdh, username="authz_street_handler"),
+        "fenguan": make_user(Role.LEADER, unit=xhq, scope=xhq, username="authz_fenguan"),
     }
     jxj_handler = make_user(Role.UNIT_HANDLER, unit=jxj, username="authz_jxj_handler")
     office, leader = users["office"], users["leader"]
@@ -161,7 +190,23 @@ def build_world() -> World:
         OWN: _side(
             lead=dsj, unit_user=users["dsj_handler"], office=office, leader=leader, report_unit=dsj, cooperating=mzj
         ),
-        FOREIGN: _side(lead=jxj, unit_user=jxj_handler, office=office, leader=leader, report_unit=jxj, cooperating=mzj),
+        FOREIGN: _side(
+            lead=jxj,
+            unit_user=jxj_handler,
+            office=office,
+            leader=leader,
+            report_unit=jxj,
+            cooperating=mzj,
+            in_charge=users["fenguan"],
+        ),
+        DISTRICT: _side(
+            lead=dcqdh,
+            unit_user=users["street_handler"],
+            office=users["dcq_office"],
+            leader=users["dcq_leader"],
+            report_unit=dcqdh,
+            cooperating=dcqhu,
+        ),
     }
     world = World(
         users=users,

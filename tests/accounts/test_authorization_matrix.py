@@ -94,7 +94,7 @@ class Row:
             return 401 if self.api else LOGIN
         if self.scope == TASK and not sees(actor, side):
             return 404
-        if self.scope == RECIPIENT and side == FOREIGN:
+        if self.scope == RECIPIENT and side != OWN:
             return 404
         if self.roles is not None and ROLE_OF[actor] not in self.roles:
             return self.denied
@@ -134,12 +134,6 @@ def notification_url(fmt: str) -> Callable[[World, str, str], str]:
 
 def const(data: dict[str, Any]) -> Callable[[World, str, str], dict[str, Any]]:
     return lambda w, a, s: data
-
-
-def cooperating_unit() -> int:
-    from orgs.models import OrgUnit
-
-    return OrgUnit.objects.get(name="市民政局").pk
 
 
 def last_month_end():
@@ -293,7 +287,7 @@ API: dict[str, Row] = {
         task_url("/api/tasks/{id}/shares/"),
         201,
         roles=OFFICE | UNIT,
-        data=lambda w, a, s: {"unit": cooperating_unit(), "work": "提供低保数据"},
+        data=lambda w, a, s: {"unit": w.side(s).cooperating, "work": "提供低保数据"},
     ),
     # Only the share's own unit (市民政局, no actor) reports on it: every actor who sees it gets 403.
     "api-share-report:POST": ApiRow(
@@ -363,7 +357,7 @@ class WebAction:
     post_ok: str = DONE  # REFUSED when the in-progress state forbids it (after the permission checks)
     obj: str = ""  # the supervision object it acts on (an attribute of the world's Side)
     get_ok: int | str = 200  # UNAVAILABLE when the page never offers it in this state
-    division: str = ""  # the form field that takes the side's division (处室) id
+    side_fields: tuple[tuple[str, str], ...] = ()  # (form field, the side's attribute whose id it takes)
 
 
 WEB_ACTIONS: dict[str, WebAction] = {
@@ -413,8 +407,10 @@ WEB_ACTIONS: dict[str, WebAction] = {
     "reopen": WebAction(
         OFFICE_LEADER, {"expected_status": "closed", "reason": "遗留问题"}, REFUSED, get_ok=UNAVAILABLE
     ),
-    "hand_down": WebAction(OFFICE | frozenset({Role.UNIT_ADMIN}), {"title_1": "分解事项"}, division="unit_1"),
-    "set_share": WebAction(OFFICE | UNIT, lambda: {"unit": str(cooperating_unit()), "work": "提供低保数据"}),
+    "hand_down": WebAction(
+        OFFICE | frozenset({Role.UNIT_ADMIN}), {"title_1": "分解事项"}, side_fields=(("unit_1", "division"),)
+    ),
+    "set_share": WebAction(OFFICE | UNIT, {"work": "提供低保数据"}, side_fields=(("unit", "cooperating"),)),
     "report_share": WebAction(frozenset(), {"text": "已提供"}, obj="share"),
     "reopen_share": WebAction(OFFICE | UNIT, {"reason": "未完成"}, REFUSED, obj="share", get_ok=UNAVAILABLE),
     "cancel": WebAction(OFFICE_LEADER, {"expected_status": "in_progress", "reason": "任务调整"}),
@@ -427,8 +423,11 @@ def web_action_rows() -> dict[str, Row]:
         name = "task-object-action" if spec.obj else "task-action"
         url = action_url(key, spec.obj)
         form = (lambda w, a, s, d=spec.data: d()) if callable(spec.data) else const(spec.data)
-        if spec.division:
-            form = lambda w, a, s, f=form, name=spec.division: {**f(w, a, s), name: str(w.side(s).division)}  # noqa: E731
+        if spec.side_fields:
+            form = lambda w, a, s, f=form, fields=spec.side_fields: {  # noqa: E731
+                **f(w, a, s),
+                **{name: str(getattr(w.side(s), attr)) for name, attr in fields},
+            }
         # GET shows the form to whoever may take the action now, and sends anyone else back to the task.
         rows[f"{name}/{key}:GET"] = Row(url, spec.get_ok, roles=spec.roles, denied=UNAVAILABLE)
         rows[f"{name}/{key}:POST"] = Row(url, spec.post_ok, roles=spec.roles, data=form)

@@ -16,6 +16,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +34,8 @@ from reform.roles import Role
 from reports import services as report_services
 from reports.models import Report
 from tasks_app import services
-from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task
+from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemReport, Task, TaskShare
+from tasks_app.services.handdown import Part
 from tasks_app.tasklist.export import tasklist_export
 from tasks_app.tasklist.importer import tasklist_import
 from tests.accounts.authz_world import ACTORS, ANONYMOUS, FOREIGN, OWN, PDF, ROLE_OF, SIDES, World, sees
@@ -55,21 +57,17 @@ OFFICE_LEADER = frozenset({Role.OFFICE, Role.LEADER})
 USER_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
 SERVICE_ACTORS = tuple(a for a in ACTORS if a != ANONYMOUS)  # services are only reached by signed-in users
 
-SERVICE_MODULES = (
-    "orgs.services",
-    "tasks_app.services.tasklist",
-    "tasks_app.services.loop",
-    "tasks_app.services.supervision",
-    "tasks_app.services.feedback",
-    "tasks_app.services.attachments",
-    "tasks_app.services.inbox",
-    "tasks_app.services.sharing",
-    "tasks_app.tasklist.importer",
-    "tasks_app.tasklist.export",
-    "indicators.services",
-    "accounts.services",
-    "reports.services",
-)
+
+def _service_modules() -> tuple[str, ...]:
+    """Every services module of the project (found, not listed, so a new one cannot be missed), and
+    the task-list import and export, which are services under another name."""
+    root = Path(__file__).resolve().parents[2]
+    files = [*root.glob("*/services.py"), *root.glob("*/services/*.py")]
+    names = {".".join(f.relative_to(root).with_suffix("").parts) for f in files if f.name != "__init__.py"}
+    return (*sorted(names), "tasks_app.tasklist.importer", "tasks_app.tasklist.export")
+
+
+SERVICE_MODULES = _service_modules()
 ELSEWHERE = {
     **{
         f"tasks_app.services.loop.{name}": (
@@ -177,6 +175,41 @@ SERVICES: dict[str, ServiceRow] = {
             actor=u, request=ExtensionRequest.objects.get(pk=w.side(s).extension), approve=True
         ),
         OFFICE,
+    ),
+    # Cooperating shares: the lead unit or the office supervising the task sets and sends back a share
+    # (already set and still open in the world: set again is a change, reopen meets the open state); only
+    # the share's own unit, where no actor works, reports on it.
+    "tasks_app.services.shares.share_set": ServiceRow(
+        lambda w, u, s: services.share_set(
+            actor=u, task=task(w, s), unit=OrgUnit.objects.get(pk=w.side(s).cooperating), work="提供数据"
+        ),
+        OFFICE | UNIT,
+    ),
+    "tasks_app.services.shares.share_report": ServiceRow(
+        lambda w, u, s: services.share_report(actor=u, share=TaskShare.objects.get(pk=w.side(s).share), text="已提供"),
+        frozenset(),
+    ),
+    "tasks_app.services.shares.share_reopen": ServiceRow(
+        lambda w, u, s: services.share_reopen(
+            actor=u, share=TaskShare.objects.get(pk=w.side(s).share), reason="未完成"
+        ),
+        OFFICE | UNIT,
+        ok="InvalidTransition",
+    ),
+    # Handing down: the lead unit's head (unit admin) or the office supervising the task.
+    "tasks_app.services.handdown.task_hand_down": ServiceRow(
+        lambda w, u, s: services.task_hand_down(
+            actor=u,
+            task=task(w, s),
+            parts=[Part(title="分解事项", lead_unit=OrgUnit.objects.get(pk=w.side(s).division))],
+        ),
+        OFFICE | frozenset({Role.UNIT_ADMIN}),
+    ),
+    # An office sets up a programme: the city's for any unit, a district's for its own district.
+    "tasks_app.services.programmes.programme_create": ServiceRow(
+        lambda w, u, s: services.programme_create(actor=u, name=f"矩阵专项{u.pk}", domains=[("a", "甲领域")]),
+        OFFICE,
+        scoped=False,
     ),
     "tasks_app.services.tasklist.task_create": ServiceRow(
         lambda w, u, s: services.task_create(

@@ -256,3 +256,28 @@ def test_list_queries_do_not_grow_with_rows(
     assert size(kind, data) >= (200 if kind == "notifications" else LARGE)
 
     assert small == large, f"{kind}: {small} queries for {SMALL} rows, {large} for {LARGE}"
+
+
+def test_a_district_office_lists_its_tasks_in_the_same_queries_at_two_sizes(dsj, jxj, city, major):
+    """A scoped office (issue 16) sees the tasks led or shared within its scope; the list's query count
+    does not grow with the rows, and the list holds exactly those tasks."""
+    from tests.api.conftest import token_client
+    from tests.factories import Role, make_unit, make_user
+
+    district = make_unit("测试区", parent=city, level="county")
+    street = make_unit("测试街道", parent=district, level="street")
+    client = token_client(make_user(Role.OFFICE, unit=district, scope=district, username="district_office"))
+    counts, listed = [], []
+    for n in (SMALL, LARGE // 5):
+        for i in range(Task.objects.filter(parent=major).count(), n):
+            make_task(f"1.{i + 1}", lead_unit=street if i % 3 == 0 else dsj, cooperating_units=(jxj,))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/tasks/?page_size=200")
+        assert response.status_code == 200
+        counts.append(len(captured.captured_queries))
+        listed.append(len(response.json()["results"]))
+    assert counts[0] == counts[1] and counts[0] <= MAX_QUERIES, counts
+    assert listed == [
+        len(range(0, SMALL, 3)),
+        len(range(0, LARGE // 5, 3)),
+    ]  # the street's items only: never 市大数据局's
