@@ -209,7 +209,7 @@ def task_list_page(
 
     Every sort ends with ``sort_key`` (unique, like the code), so the order is total.
     """
-    qs = tasks.select_related("domain", "lead_unit")
+    qs = tasks.select_related("domain", "lead_unit", "programme")
     qs, order = _sorted(qs, sort)
     if after:
         qs = _after(qs, sort, after)

@@ -39,7 +39,19 @@ from reform.roles import Role
 from tasks_app.actions import ACTIONS
 from tasks_app.bootstrap import ensure_reference_data
 from tasks_app.forms import period_of
-from tests.accounts.authz_world import ACTORS, ANONYMOUS, FOREIGN, OWN, ROLE_OF, SIDES, World, build_world, sees
+from tests.accounts.authz_world import (
+    ACTORS,
+    ANONYMOUS,
+    DISTRICT,
+    DISTRICT_SUPERVISORS,
+    FOREIGN,
+    OWN,
+    ROLE_OF,
+    SIDES,
+    World,
+    build_world,
+    sees,
+)
 from tests.tasks_app.tasklist_helpers import workbook_bytes
 
 # Outcomes that are not a bare status code.
@@ -56,6 +68,8 @@ OFFICE_LEADER = frozenset({Role.OFFICE, Role.LEADER})
 COCKPIT = frozenset({Role.LEADER, Role.OFFICE, Role.AUDITOR, Role.UNIT_ADMIN})
 REPORT_READERS = frozenset({Role.LEADER, Role.OFFICE, Role.AUDITOR, Role.UNIT_ADMIN})
 ACCOUNT_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
+NO_ACCOUNTS = ("dsj_handler", "outsider", "dcq_leader", "street_handler", "fenguan")  # manage no accounts
+SIDE_ACCOUNT = {OWN: "dsj_handler", FOREIGN: "outsider", DISTRICT: "street_handler"}  # an account per side
 
 # Scopes: how "own" and "foreign" are decided for a row.
 TASK = "task"  # the object hangs off a task: unit-subtree visibility
@@ -302,8 +316,15 @@ API: dict[str, Row] = {
     "api-notifications:GET": ApiRow(fixed("/api/notifications/"), 200, scope=NONE),
     "api-notifications-read-all:POST": ApiRow(fixed("/api/notifications/read-all/"), 200, scope=NONE),
     "api-notification-read:POST": ApiRow(notification_url("/api/notifications/{id}/read/"), 200, scope=RECIPIENT),
+    # A district's office imports into its own level's programmes, not into the city's (its default here).
     "api-tasklist-import:POST": ApiRow(
-        fixed("/api/tasklist/import/"), 200, roles=OFFICE, scope=NONE, data=tasklist_xlsx, multipart=True
+        fixed("/api/tasklist/import/"),
+        200,
+        roles=OFFICE,
+        scope=NONE,
+        data=tasklist_xlsx,
+        multipart=True,
+        cells={("dcq_office", "-"): 403},
     ),
     "api-tasklist-export:GET": ApiRow(fixed("/api/tasklist/export/"), 200, roles=OFFICE, scope=NONE),
     "api-task-indicators:GET": ApiRow(task_url("/api/tasks/{id}/indicators/"), 200),
@@ -324,7 +345,8 @@ API: dict[str, Row] = {
         multipart=True,
         # The file names the own task: for the outsider that row is an error in the import report
         # ("no such task", as for a missing one), so nothing is saved.
-        cells={("outsider", "-"): 400},
+        # A district's office and a street's handler do not see it either.
+        cells={("outsider", "-"): 400, ("dcq_office", "-"): 400, ("street_handler", "-"): 400},
     ),
     "api-schema:GET": ApiRow(fixed("/api/schema/"), 200, scope=NONE),
     # Swagger UI is a page for people: anonymous visitors go to the login page, not a bare 401.
@@ -457,14 +479,22 @@ PAGES: dict[str, Row] = {
             "unit": w.side(s).unit,
             "role": "unit_handler",
         },
-        # Another unit is not among a unit admin's choices: the form refuses it (400), nothing is created.
-        cells={("dsj_admin", FOREIGN): 400, **for_all({OWN: 403, FOREIGN: 403}, ("dsj_handler", "outsider"))},
+        # A unit outside a unit admin's subtree (or a district office's scope) is not among its choices:
+        # the form refuses it (400), nothing is created. Roles that manage no accounts: 403 whatever the unit.
+        cells={
+            ("dsj_admin", FOREIGN): 400,
+            ("dsj_admin", DISTRICT): 400,
+            ("dcq_office", OWN): 400,
+            ("dcq_office", FOREIGN): 400,
+            **for_all(dict.fromkeys(SIDES, 403), NO_ACCOUNTS),
+        },
     ),
+    # The side's account: 市大数据局's handler, 市教育局's, 东华街道's. Outside the manager's range: 404.
     "accounts:user-reset-password:POST": Row(
-        lambda w, a, s: f"/accounts/users/{w.users['dsj_handler' if s == OWN else 'outsider'].pk}/reset-password/",
+        lambda w, a, s: f"/accounts/users/{w.users[SIDE_ACCOUNT[s]].pk}/reset-password/",
         200,
         roles=ACCOUNT_MANAGERS,
-        cells=for_all({OWN: 403, FOREIGN: 403}, ("dsj_handler", "outsider")),
+        cells=for_all(dict.fromkeys(SIDES, 403), NO_ACCOUNTS),
     ),
     "home:GET": Row(fixed("/"), 302, scope=NONE),
     "task-list:GET": Row(fixed("/tasks/"), 200, scope=NONE),
@@ -504,26 +534,30 @@ PAGES: dict[str, Row] = {
         roles=frozenset({Role.LEADER, Role.OFFICE, Role.UNIT_ADMIN}),
         data=lambda w, a, s: {"kind": "bulletin", "scope": f"unit:{w.side(s).unit}"},
         cells={
-            **for_all({OWN: 404, FOREIGN: 404}, ("dsj_handler", "outsider")),
-            ("auditor", OWN): 403,
-            ("auditor", FOREIGN): 403,
+            **for_all(dict.fromkeys(SIDES, 404), ("dsj_handler", "outsider", "street_handler")),
+            **for_all(dict.fromkeys(SIDES, 403), ("auditor",)),
             # Units are not secret (the unit list is public to every user); asking for another unit's
-            # report is a forbidden action, not a hidden object.
+            # report, or one outside a district's scope, is a forbidden action, not a hidden object.
             ("dsj_admin", FOREIGN): 403,
+            ("dsj_admin", DISTRICT): 403,
+            **for_all({OWN: 403, FOREIGN: 403}, DISTRICT_SUPERVISORS),
+            # A 分管领导 of a task from another district: the task is theirs, 市经信局's reports are not.
+            **for_all(dict.fromkeys(SIDES, 403), ("fenguan",)),
         },
     ),
     "reports:list:GET": Row(fixed("/reports/list/"), 200, roles=REPORT_READERS, scope=NONE, denied=404),
+    # A report covers a unit: readable within the reader's range; handlers have no reports at all.
     "reports:download:GET": Row(
         obj_url("/reports/{id}/download/", "report"),
         200,
         roles=REPORT_READERS,
-        cells=for_all({OWN: 404, FOREIGN: 404}, ("dsj_handler",)),
+        cells={**for_all(dict.fromkeys(SIDES, 404), ("dsj_handler", "street_handler")), ("fenguan", FOREIGN): 404},
     ),
     "reports:retry:POST": Row(
         obj_url("/reports/{id}/retry/", "failed_report"),
         DONE,
         roles=frozenset({Role.LEADER, Role.OFFICE, Role.UNIT_ADMIN}),
-        cells=for_all({OWN: 404, FOREIGN: 404}, ("dsj_handler",)),
+        cells={**for_all(dict.fromkeys(SIDES, 404), ("dsj_handler", "street_handler")), ("fenguan", FOREIGN): 404},
     ),
 }
 

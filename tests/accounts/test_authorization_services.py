@@ -38,7 +38,19 @@ from tasks_app.models import ExtensionRequest, Instruction, Notice, ProblemRepor
 from tasks_app.services.handdown import Part
 from tasks_app.tasklist.export import tasklist_export
 from tasks_app.tasklist.importer import tasklist_import
-from tests.accounts.authz_world import ACTORS, ANONYMOUS, FOREIGN, OWN, PDF, ROLE_OF, SIDES, World, sees
+from tests.accounts.authz_world import (
+    ACTORS,
+    ANONYMOUS,
+    DISTRICT,
+    DISTRICT_SUPERVISORS,
+    FOREIGN,
+    OWN,
+    PDF,
+    ROLE_OF,
+    SIDES,
+    World,
+    sees,
+)
 from tests.accounts.test_authorization_matrix import (  # noqa: F401 - world: the module-scoped fixture
     last_month_end,
     measurements_csv,
@@ -55,6 +67,7 @@ OFFICE = frozenset({Role.OFFICE})
 LEADER = frozenset({Role.LEADER})
 OFFICE_LEADER = frozenset({Role.OFFICE, Role.LEADER})
 USER_MANAGERS = frozenset({Role.OFFICE, Role.UNIT_ADMIN})
+NO_ACCOUNTS = ("leader", "auditor", "dsj_handler", "outsider", "dcq_leader", "street_handler", "fenguan")
 SERVICE_ACTORS = tuple(a for a in ACTORS if a != ANONYMOUS)  # services are only reached by signed-in users
 
 
@@ -117,6 +130,11 @@ def token_key_of(user: User) -> str:
     """The public prefix of a fresh API token of ``user``."""
     account_services.token_issue(user=user)
     return AuthToken.objects.filter(user=user).order_by("-created").values_list("token_key", flat=True)[0]
+
+
+def side_account(w: World, s: str) -> User:
+    """A unit handler's account on each side: 市大数据局's, 市经信局's, 东华街道's."""
+    return {OWN: w.users["dsj_handler"], FOREIGN: w.others["jxj_handler"], DISTRICT: w.users["street_handler"]}[s]
 
 
 def task(w: World, s: str) -> Task:
@@ -222,6 +240,8 @@ SERVICES: dict[str, ServiceRow] = {
         ),
         OFFICE,
         scoped=False,
+        # 市大数据局 is outside 东城区: the district's office may not make it the lead unit.
+        cells={("dcq_office", "-"): "ValidationError"},
     ),
     "tasks_app.services.tasklist.task_update": ServiceRow(
         lambda w, u, s: services.task_update(actor=u, task=task(w, s), title="改过的名称"), OFFICE
@@ -251,6 +271,7 @@ SERVICES: dict[str, ServiceRow] = {
         lambda w, u, s: tasklist_import(actor=u, file=tasklist_xlsx(w, "", s)["file"], dry_run=True),
         OFFICE,
         scoped=False,
+        cells={("dcq_office", "-"): DENIED},  # into the city's programme: not its level
     ),
     "tasks_app.tasklist.export.tasklist_export": ServiceRow(
         lambda w, u, s: tasklist_export(actor=u), OFFICE, scoped=False
@@ -301,16 +322,18 @@ SERVICES: dict[str, ServiceRow] = {
             one_time_password="Tmp-Strong-2026!x",
         ),
         USER_MANAGERS,
-        cells=for_cells(("leader", "auditor", "dsj_handler", "outsider"), SIDES, DENIED),
+        cells=for_cells(NO_ACCOUNTS, SIDES, DENIED),
     ),
     "accounts.services.user_reset_password": ServiceRow(
         lambda w, u, s: account_services.user_reset_password(
             actor=u,
-            user=w.users["dsj_handler"] if s == OWN else w.others["jxj_handler"],
+            user={OWN: w.users["dsj_handler"], FOREIGN: w.others["jxj_handler"], DISTRICT: w.users["street_handler"]}[
+                s
+            ],
             one_time_password="Tmp-Strong-2026!x",
         ),
         USER_MANAGERS,
-        cells=for_cells(("leader", "auditor", "dsj_handler", "outsider"), SIDES, DENIED),
+        cells=for_cells(NO_ACCOUNTS, SIDES, DENIED),
     ),
     # One's own token (OWN) or another user's (FOREIGN, which looks missing), whatever the role.
     "accounts.services.token_revoke": ServiceRow(
@@ -318,7 +341,7 @@ SERVICES: dict[str, ServiceRow] = {
             actor=u, token_key=token_key_of(u if s == OWN else w.others["jxj_handler"])
         ),
         None,
-        cells={**{(a, OWN): OK for a in ROLE_OF}, **{(a, FOREIGN): NOT_FOUND for a in ROLE_OF}},
+        cells={**{(a, OWN): OK for a in ROLE_OF}, **{(a, s): NOT_FOUND for a in ROLE_OF for s in (FOREIGN, DISTRICT)}},
     ),
     # Reports cover a unit: the own unit or the foreign one.
     "reports.services.report_request": ServiceRow(
@@ -327,16 +350,19 @@ SERVICES: dict[str, ServiceRow] = {
         ),
         frozenset({Role.LEADER, Role.OFFICE, Role.UNIT_ADMIN}),
         cells={
-            **for_cells(("dsj_handler", "outsider", "auditor"), SIDES, DENIED),
-            # The unit list is public to every user: asking for another unit's report is forbidden, not hidden.
+            **for_cells(("dsj_handler", "outsider", "auditor", "street_handler", "fenguan"), SIDES, DENIED),
+            # The unit list is public to every user: asking for another unit's report (or one outside a
+            # district's scope) is forbidden, not hidden.
             ("dsj_admin", FOREIGN): DENIED,
+            ("dsj_admin", DISTRICT): DENIED,
+            **for_cells(DISTRICT_SUPERVISORS, (OWN, FOREIGN), DENIED),
         },
     ),
     "reports.services.report_retry": ServiceRow(
         lambda w, u, s: report_services.report_retry(actor=u, report=Report.objects.get(pk=w.side(s).failed_report)),
         frozenset({Role.LEADER, Role.OFFICE, Role.UNIT_ADMIN}),
-        # Reports are not shown to unit handlers at all.
-        cells=for_cells(("dsj_handler",), SIDES, NOT_FOUND),
+        # Reports are not shown to unit handlers at all, nor a unit's report outside the reader's range.
+        cells={**for_cells(("dsj_handler", "street_handler"), SIDES, NOT_FOUND), ("fenguan", FOREIGN): NOT_FOUND},
     ),
 }
 

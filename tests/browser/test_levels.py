@@ -41,10 +41,15 @@ def test_a_district_leader_sees_their_district_and_a_street_handler_their_street
     assert "市经信局" not in " ".join(ranked) and "西湖区" not in " ".join(ranked)
     leader.shot("cockpit-district-1920")
     leader.shot("cockpit-district-390", width=390)
+    assert leader.problems == []
     # The city's programme is one choice away, still limited to 东城区.
-    leader.go(
-        f"/api/cockpit/?programme={Task.objects.exclude(programme__name=DISTRICT_PROGRAMME).first().programme_id}"
-    )
+    city = Task.objects.exclude(programme__name=DISTRICT_PROGRAMME).first().programme
+    leader.page.select_option("#ck-f-programme", str(city.pk))
+    with leader.page.expect_navigation():
+        leader.page.locator("form.ck-filters button[type=submit]").click()
+    leader.page.wait_for_load_state()
+    header = leader.page.locator(".ck-title").inner_text()
+    assert city.name in header and "东城区" in header
     assert leader.problems == []
 
     # A street handler's list holds exactly the tasks their street leads or cooperates on.

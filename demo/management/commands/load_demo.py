@@ -6,6 +6,8 @@ made through the same services users call, so the trace is real.
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,7 +20,9 @@ class Command(BaseCommand):
     help = "载入中文演示数据（幂等；生产环境拒绝执行）"
 
     def handle(self, *args: object, **options: object) -> None:
-        if settings.SETTINGS_MODULE.endswith("production"):
+        # Under override_settings (a live test server) SETTINGS_MODULE reads None: ask the environment.
+        module = settings.SETTINGS_MODULE or os.environ.get("DJANGO_SETTINGS_MODULE", "")
+        if module.endswith("production"):
             raise CommandError("生产环境禁止载入演示数据 (load_demo refuses to run under production settings)")
         summary = build_demo(stdout=self.stdout)
         # Walk the chain once, as the nightly job would, so the demo's readiness report and the admin's
