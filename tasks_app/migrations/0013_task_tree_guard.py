@@ -62,7 +62,7 @@ SQLITE_DOWN = [
 def install(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_UP)
+        schema_editor.execute(PG_UP, params=None)  # no client-side merge: the SQL holds a literal %
     elif vendor == "sqlite":
         for statement in SQLITE_UP:
             schema_editor.execute(statement)
